@@ -1,0 +1,180 @@
+//===- Driver.cpp - what `lmc compile` and `lmc import` do ----------------===//
+#include "compiler/Driver.h"
+#include "compiler/CodeGen.h"
+#include "compiler/Linker.h"
+#include "compiler/Manifest.h"
+#include "compiler/Pipelines.h"
+#include "compiler/Registration.h"
+#include "frontends/Import.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace lmc;
+
+namespace {
+
+/// Keeps the first error diagnostic as a one-line message.
+class FirstErrorCapture {
+public:
+  explicit FirstErrorCapture(MLIRContext &ctx)
+      : handler(&ctx, [this](Diagnostic &diag) {
+          if (diag.getSeverity() == DiagnosticSeverity::Error && message.empty())
+            message = diag.str();
+          return success();
+        }) {}
+  std::string take(const std::string &fallback) const {
+    return message.empty() ? fallback : message;
+  }
+
+private:
+  std::string message;
+  ScopedDiagnosticHandler handler;
+};
+
+std::unique_ptr<MLIRContext> createContext() {
+  DialectRegistry registry;
+  registerAllDialectsAndExtensions(registry);
+  auto ctx = std::make_unique<MLIRContext>(registry);
+  ctx->loadAllAvailableDialects();
+  return ctx;
+}
+
+bool writeText(const std::string &path, llvm::function_ref<void(llvm::raw_ostream &)> write,
+               std::string &error) {
+  if (path.empty() || path == "-") {
+    write(llvm::outs());
+    llvm::outs().flush();
+    return true;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    error = "cannot write '" + path + "': " + ec.message();
+    return false;
+  }
+  write(out);
+  return true;
+}
+
+/// The model function becomes the runtime's entry point (runtime/ModelABI.h).
+bool exposeEntryPoint(ModuleOp module, std::string &error) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward) {
+    error = "internal error: the model has no forward function";
+    return false;
+  }
+  forward.setSymName("lmc_forward");
+  forward->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                   UnitAttr::get(module.getContext()));
+  return true;
+}
+
+/// Puts the weights next to the executable as `<out>.weights`: a hard link
+/// to the model file when possible (no copy), a copy otherwise.
+bool installWeights(const std::string &source, const std::string &exe,
+                    std::string &error) {
+  std::string target = exe + ".weights";
+  llvm::sys::fs::remove(target);
+  if (!llvm::sys::fs::create_hard_link(source, target))
+    return true;
+  if (std::error_code ec = llvm::sys::fs::copy_file(source, target)) {
+    error = "cannot write '" + target + "': " + ec.message();
+    return false;
+  }
+  return true;
+}
+} // namespace
+
+bool lmc::importModelToFile(const std::string &modelPath,
+                            const std::string &outputPath, std::string &error) {
+  std::unique_ptr<MLIRContext> ctx = createContext();
+  FirstErrorCapture errors(*ctx);
+  frontend::ImportedModel model;
+  if (!frontend::importModel(modelPath, *ctx, model, error))
+    return false;
+  return writeText(outputPath, [&](llvm::raw_ostream &os) { model.module->print(os); },
+                   error);
+}
+
+bool lmc::compileModel(const CompileOptions &options, std::string &error) {
+  if (options.target != "cpu") {
+    error = "--target " + options.target +
+            ": only the cpu target is available in this build";
+    return false;
+  }
+  if (options.emit == EmitKind::PTX) {
+    error = "--emit ptx needs --target cuda";
+    return false;
+  }
+  if (options.emit == EmitKind::Library) {
+    error = "--emit lib is not available yet; use --emit obj or exe";
+    return false;
+  }
+
+  std::unique_ptr<MLIRContext> ctx = createContext();
+  FirstErrorCapture errors(*ctx);
+  frontend::ImportedModel model;
+  if (!frontend::importModel(options.modelPath, *ctx, model, error))
+    return false;
+  ModuleOp module = *model.module;
+
+  PassManager fusion(ctx.get(), ModuleOp::getOperationName());
+  if (options.fuse)
+    addFusionPasses(fusion);
+  if (failed(fusion.run(module))) {
+    error = errors.take("fusion failed");
+    return false;
+  }
+  if (options.emit == EmitKind::MLIR)
+    return writeText(options.outputPath, [&](llvm::raw_ostream &os) { module.print(os); },
+                     error);
+
+  if (!exposeEntryPoint(module, error))
+    return false;
+  PassManager lowering(ctx.get(), ModuleOp::getOperationName());
+  CPUPipelineOptions pipeline;
+  pipeline.fuse = false; // done above
+  buildCPUPipeline(lowering, pipeline);
+  if (failed(lowering.run(module))) {
+    error = errors.take("lowering to LLVM failed");
+    return false;
+  }
+
+  std::vector<EmbeddedData> data;
+  if (!buildRuntimeData(model, data, error))
+    return false;
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateAndOptimize(module, llvmContext, data, error);
+  if (!llvmModule)
+    return false;
+  if (options.emit == EmitKind::LLVM)
+    return writeText(options.outputPath,
+                     [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); },
+                     error);
+  if (options.emit == EmitKind::Object)
+    return emitObjectFile(*llvmModule, options.outputPath, error);
+
+  // An executable: the object, linked with the runtime, beside its weights.
+  llvm::SmallString<128> objectPath;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("lmc-model", "o", objectPath)) {
+    error = "cannot create a temporary file: " + ec.message();
+    return false;
+  }
+  llvm::FileRemover removeObject(objectPath);
+  if (!emitObjectFile(*llvmModule, objectPath.str().str(), error))
+    return false;
+  if (!linkExecutable(objectPath.str().str(), options.outputPath, error))
+    return false;
+  return installWeights(model.weightsPath, options.outputPath, error);
+}

@@ -1,0 +1,31 @@
+//===- Driver.h - what `lmc compile` and `lmc import` do --------*- C++ -*-===//
+#ifndef LMC_COMPILER_DRIVER_H
+#define LMC_COMPILER_DRIVER_H
+
+#include <string>
+
+namespace lmc {
+
+enum class EmitKind { Executable, Library, Object, MLIR, LLVM, PTX };
+
+struct CompileOptions {
+  std::string modelPath;
+  std::string outputPath;
+  std::string target = "cpu";
+  std::string gpuArch = "sm_90a";
+  EmitKind emit = EmitKind::Executable;
+  bool fuse = true;
+};
+
+/// Compiles a model as `options` say. Returns false with a one-line message
+/// naming the problem.
+bool compileModel(const CompileOptions &options, std::string &error);
+
+/// Writes the imported (primitive) tfm IR of a model to `outputPath`, or to
+/// stdout when it is empty or "-".
+bool importModelToFile(const std::string &modelPath,
+                       const std::string &outputPath, std::string &error);
+
+} // namespace lmc
+
+#endif // LMC_COMPILER_DRIVER_H

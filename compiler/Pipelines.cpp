@@ -1,0 +1,47 @@
+//===- Pipelines.cpp - lmc's pass pipelines -------------------------------===//
+#include "compiler/Pipelines.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+  if (options.fuse)
+    addFusionPasses(pm);
+  pm.addPass(createConvertTfmToCPU());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createLmcOutlineParallel());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  ConvertVectorToLLVMPassOptions vectorOptions;
+  vectorOptions.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void lmc::registerPipelines() {
+  PassPipelineRegistration<>(
+      "lmc-cpu-pipeline", "Lower fused tfm to the LLVM dialect for x86-64",
+      [](OpPassManager &pm) { buildCPUPipeline(pm, CPUPipelineOptions{}); });
+  PassPipelineRegistration<>(
+      "lmc-cpu-pipeline-nofuse",
+      "Lower tfm to the LLVM dialect without fusion (the reference path)",
+      [](OpPassManager &pm) {
+        CPUPipelineOptions options;
+        options.fuse = false;
+        buildCPUPipeline(pm, options);
+      });
+}

@@ -1,0 +1,23 @@
+//===- Pipelines.h - lmc's pass pipelines -----------------------*- C++ -*-===//
+#ifndef LMC_COMPILER_PIPELINES_H
+#define LMC_COMPILER_PIPELINES_H
+
+namespace mlir {
+class OpPassManager;
+}
+
+namespace lmc {
+struct CPUPipelineOptions {
+  /// Run the fusion passes (the default); without them every primitive op
+  /// takes its plain lowering.
+  bool fuse = true;
+};
+
+/// tfm -> LLVM dialect for x86-64, on a builtin.module pass manager.
+void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// Registers `lmc-cpu-pipeline` (and `lmc-cpu-pipeline-nofuse`) for lmc-opt.
+void registerPipelines();
+} // namespace lmc
+
+#endif // LMC_COMPILER_PIPELINES_H

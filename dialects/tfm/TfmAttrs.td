@@ -1,0 +1,77 @@
+//===- TfmAttrs.td - tfm enums and attributes --------------*- tablegen -*-===//
+#ifndef LMC_DIALECTS_TFM_TFMATTRS_TD
+#define LMC_DIALECTS_TFM_TFMATTRS_TD
+
+include "dialects/tfm/TfmDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+// How a weight tensor is stored in the weights file. Block formats follow the
+// layouts documented in docs/formats.md.
+def Tfm_StorageType : I32EnumAttr<"StorageType", "weight storage format", [
+    I32EnumAttrCase<"f32", 0>,
+    I32EnumAttrCase<"f16", 1>,
+    I32EnumAttrCase<"bf16", 2>,
+    I32EnumAttrCase<"q8_0", 3>,
+    I32EnumAttrCase<"q4_0", 4>,
+    I32EnumAttrCase<"q4_k", 5>,
+    I32EnumAttrCase<"q6_k", 6>
+  ]> {
+  let cppNamespace = "::lmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_StorageTypeAttr : EnumAttr<Tfm_Dialect, Tfm_StorageType, "storage"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+// Which pairs of elements a rotary embedding rotates.
+def Tfm_RopeStyle : I32EnumAttr<"RopeStyle", "rotary embedding pairing", [
+    // Element i pairs with i + rotary_dim/2 (GPT-NeoX, Qwen, GPT-OSS).
+    I32EnumAttrCase<"neox", 0>,
+    // Element 2i pairs with 2i+1 (GPT-J / llama.cpp "norm", DeepSeek).
+    I32EnumAttrCase<"interleaved", 1>
+  ]> {
+  let cppNamespace = "::lmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_RopeStyleAttr : EnumAttr<Tfm_Dialect, Tfm_RopeStyle, "rope_style"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Tfm_RopeScaling : I32EnumAttr<"RopeScaling", "context extension method", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"linear", 1>,
+    I32EnumAttrCase<"yarn", 2>
+  ]> {
+  let cppNamespace = "::lmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_RopeScalingAttr : EnumAttr<Tfm_Dialect, Tfm_RopeScaling, "rope_scaling"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+// The frequencies of a rotary position embedding: angle(p, i) = p * theta_i,
+// theta_i = base^(-2i/dim), adjusted by the scaling method.
+def Tfm_RopeConfigAttr : AttrDef<Tfm_Dialect, "RopeConfig"> {
+  let mnemonic = "rope";
+  let summary = "rotary embedding frequencies and their scaling";
+  let parameters = (ins
+    "int64_t":$dim,
+    APFloatParameter<"">:$base,
+    "::lmc::tfm::RopeScaling":$scaling,
+    // linear/yarn: context extension factor.
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)"> :$factor,
+    // yarn: the context length the model was trained with.
+    DefaultValuedParameter<"int64_t", "0">:$original_context,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(32.0)">:$beta_fast,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)">:$beta_slow
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// theta_i for i < dim/2, after scaling: angle(p, i) = p * theta_i.
+    ::llvm::SmallVector<float> getFrequencies() const;
+  }];
+}
+
+#endif // LMC_DIALECTS_TFM_TFMATTRS_TD

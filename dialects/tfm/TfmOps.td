@@ -1,0 +1,363 @@
+//===- TfmOps.td - tfm operations --------------------------*- tablegen -*-===//
+//
+// Primitive ops are what frontends emit: small, generic, each with a plain
+// lowering. Fused ops are what the fusion passes produce from recognised
+// primitive subgraphs; their lowerings are the fast kernels.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_DIALECTS_TFM_TFMOPS_TD
+#define LMC_DIALECTS_TFM_TFMOPS_TD
+
+include "dialects/tfm/TfmTypes.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+def Tfm_F32Tensor : TensorOf<[F32]>;
+def Tfm_I32Tensor1D : 1DTensorOf<[I32]>;
+
+// The KV cache as a side-effect resource: reads and writes of the cache are
+// never reordered with respect to each other.
+def Tfm_KVCacheResource : Resource<"::lmc::tfm::KVCacheResource">;
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Tfm_WeightDeclOp : Tfm_Op<"weight_decl", [Symbol, IsolatedFromAbove]> {
+  let summary = "declares a tensor of the weights file";
+  let description = [{
+    ```mlir
+    tfm.weight_decl @"blk.0.attn_q.weight" : !tfm.weight<2048x1024, q8_0> at 4096
+    ```
+    `offset` is the tensor's byte offset from the start of the weights file;
+    lowerings address the mapped file with it. It may be omitted in IR that
+    is only transformed, never lowered.
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Tfm_WeightType>:$type,
+                       OptionalAttr<I64Attr>:$offset);
+  let assemblyFormat = "$sym_name `:` $type (`at` $offset^)? attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::lmc::tfm::WeightType getWeightType() {
+      return ::llvm::cast<::lmc::tfm::WeightType>(getType());
+    }
+  }];
+}
+
+def Tfm_WeightOp : Tfm_Op<"weight", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "refers to a declared weight";
+  let arguments = (ins FlatSymbolRefAttr:$name);
+  let results = (outs Tfm_WeightType:$result);
+  let assemblyFormat = "$name `:` qualified(type($result)) attr-dict";
+}
+
+def Tfm_DequantizeOp : Tfm_Op<"dequantize", [Pure]> {
+  let summary = "a weight as an f32 tensor";
+  let description = [{
+    Decodes a whole weight into an f32 tensor of the same shape. Used for
+    small weights that take part in elementwise arithmetic (norm gains).
+  }];
+  let arguments = (ins Tfm_WeightType:$weight);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$weight attr-dict `:` qualified(type($weight)) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
+  let summary = "gathers rows of a weight matrix";
+  let description = [{
+    `result[t, :] = table[ids[t], :]`, decoded to f32. Ids out of range are
+    undefined behaviour: the runtime validates token ids before a call.
+  }];
+  let arguments = (ins Tfm_WeightType:$table, Tfm_I32Tensor1D:$ids);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$table `[` $ids `]` attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure]> {
+  let summary = "multiplies activations by a (possibly quantized) weight";
+  let description = [{
+    `result[..., n] = sum_k input[..., k] * weight[n, k]`: the weight is
+    `[out_features, in_features]`, stored row by row, as in GGUF files.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, Tfm_WeightType:$weight);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_BatchMatmulOp : Tfm_Op<"batch_matmul", [Pure]> {
+  let summary = "batched product of two activation tensors";
+  let description = [{
+    `result[b, m, n] = sum_k lhs[b, m, k] * rhs[b, k, n]`, or with
+    `transpose_rhs`, `sum_k lhs[b, m, k] * rhs[b, n, k]`.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$lhs, Tfm_F32Tensor:$rhs, UnitAttr:$transpose_rhs);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+def Tfm_ConstantOp : Tfm_Op<"constant", [Pure, ConstantLike]> {
+  let summary = "an f32 scalar as a rank-0 tensor";
+  let arguments = (ins F32Attr:$value);
+  let results = (outs 0DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$value attr-dict `:` type($result)";
+  let hasFolder = 1;
+}
+
+// Binary ops broadcast like NumPy: shapes are aligned at their last dimension
+// and a dimension of size 1 stretches to the other operand's.
+class Tfm_BinaryOp<string mnemonic, list<Trait> traits = []>
+    : Tfm_Op<mnemonic, !listconcat(traits, [Pure])> {
+  let arguments = (ins Tfm_F32Tensor:$lhs, Tfm_F32Tensor:$rhs);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_AddOp : Tfm_BinaryOp<"add", [Commutative]> { let summary = "lhs + rhs"; }
+def Tfm_SubOp : Tfm_BinaryOp<"sub"> { let summary = "lhs - rhs"; }
+def Tfm_MulOp : Tfm_BinaryOp<"mul", [Commutative]> { let summary = "lhs * rhs"; }
+def Tfm_DivOp : Tfm_BinaryOp<"div"> { let summary = "lhs / rhs"; }
+
+class Tfm_UnaryOp<string mnemonic, string formula>
+    : Tfm_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = formula;
+  let arguments = (ins Tfm_F32Tensor:$input);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Tfm_NegOp : Tfm_UnaryOp<"neg", "-x">;
+def Tfm_ExpOp : Tfm_UnaryOp<"exp", "e^x">;
+def Tfm_RsqrtOp : Tfm_UnaryOp<"rsqrt", "1 / sqrt(x)">;
+def Tfm_SigmoidOp : Tfm_UnaryOp<"sigmoid", "1 / (1 + e^-x)">;
+def Tfm_CosOp : Tfm_UnaryOp<"cos", "cos(x)">;
+def Tfm_SinOp : Tfm_UnaryOp<"sin", "sin(x)">;
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Tfm_ReduceOp<string mnemonic, string what> : Tfm_Op<mnemonic, [Pure]> {
+  let summary = what # " along one axis, keeping it with size 1";
+  let arguments = (ins Tfm_F32Tensor:$input, I64Attr:$axis);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `along` $axis attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_ReduceSumOp : Tfm_ReduceOp<"reduce_sum", "sum">;
+def Tfm_ReduceMaxOp : Tfm_ReduceOp<"reduce_max", "maximum">;
+def Tfm_ReduceMeanOp : Tfm_ReduceOp<"reduce_mean", "arithmetic mean">;
+
+def Tfm_SoftmaxOp : Tfm_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax along one axis";
+  let description = [{
+    `exp(x - max) / sum(exp(x - max))` along `axis`. Entries equal to -inf
+    get probability 0.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, I64Attr:$axis);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `along` $axis attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+def Tfm_ReshapeOp : Tfm_Op<"reshape", [Pure]> {
+  let summary = "reinterprets a tensor with another shape";
+  let description = [{
+    Row-major order is kept. A dynamic dimension may only appear first, in
+    both operand and result, and stands for the same extent.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfm_TransposeOp : Tfm_Op<"transpose", [Pure]> {
+  let summary = "permutes dimensions";
+  let description = [{ `result` dimension i is `input` dimension `permutation[i]`. }];
+  let arguments = (ins Tfm_F32Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input $permutation attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_SliceOp : Tfm_Op<"slice", [Pure]> {
+  let summary = "a static range of one axis";
+  let arguments = (ins Tfm_F32Tensor:$input, I64Attr:$axis, I64Attr:$start, I64Attr:$size);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `along` $axis `from` $start `size` $size attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_ConcatOp : Tfm_Op<"concat", [Pure]> {
+  let summary = "joins tensors along one axis";
+  let arguments = (ins Variadic<Tfm_F32Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$inputs `along` $axis attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_RepeatInterleaveOp : Tfm_Op<"repeat_interleave", [Pure]> {
+  let summary = "repeats each entry of one axis consecutively";
+  let description = [{
+    `result[..., i, ...] = input[..., i / repeats, ...]`. Grouped-query
+    attention uses it to share one key/value head among query heads.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, I64Attr:$axis, I64Attr:$repeats);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `along` $axis `times` $repeats attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_LastRowsOp : Tfm_Op<"last_rows", [Pure]> {
+  let summary = "the last `count` entries of the leading axis";
+  let arguments = (ins Tfm_F32Tensor:$input, Index:$count);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $count attr-dict `:` functional-type($input, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Positions, masks and the KV cache
+//===----------------------------------------------------------------------===//
+
+def Tfm_RopeAnglesOp : Tfm_Op<"rope_angles", [Pure]> {
+  let summary = "rotary embedding angles of consecutive positions";
+  let description = [{
+    `result[t, i] = (start + t) * theta_i` for `t < count` and
+    `i < config.dim / 2`, with `theta_i` given by the rope config (including
+    YaRN's blend of interpolated and extrapolated frequencies).
+  }];
+  let arguments = (ins Index:$start, Index:$count, Tfm_RopeConfigAttr:$config);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$start `,` $count `config` `` $config attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_CausalMaskOp : Tfm_Op<"causal_mask", [Pure,
+    AllTypesMatch<["scores", "result"]>]> {
+  let summary = "hides future (and, with a window, distant) keys";
+  let description = [{
+    `scores[..., s, t]` is the score of query `s` (at position `start + s`)
+    against key `t` (at position `t`). Entries with `t > start + s` become
+    -inf; with `window > 0`, so do entries with `start + s - t >= window`.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$scores, Index:$start,
+                       DefaultValuedAttr<I64Attr, "0">:$window);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$scores `,` $start attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_CacheWriteOp : Tfm_Op<"cache_write", [
+    MemoryEffects<[MemWrite<Tfm_KVCacheResource>]>,
+    AllTypesMatch<["cache", "result"]>]> {
+  let summary = "stores new entries into one stream of one layer";
+  let description = [{
+    `values` is `[tokens, heads, dim]`; entry `t` goes to position `start + t`.
+    Returns the updated cache.
+  }];
+  let arguments = (ins Tfm_KVCacheType:$cache, Tfm_F32Tensor:$values, Index:$start,
+                       I64Attr:$layer, I64Attr:$stream);
+  let results = (outs Tfm_KVCacheType:$result);
+  let assemblyFormat = [{
+    $values `into` $cache `[` `layer` $layer `,` `stream` $stream `]` `at` $start attr-dict
+    `:` type($values) `,` qualified(type($cache))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_CacheReadOp : Tfm_Op<"cache_read", [
+    MemoryEffects<[MemRead<Tfm_KVCacheResource>]>]> {
+  let summary = "reads the first `count` positions of one stream of one layer";
+  let arguments = (ins Tfm_KVCacheType:$cache, Index:$count,
+                       I64Attr:$layer, I64Attr:$stream);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $cache `[` `layer` $layer `,` `stream` $stream `]` `count` $count attr-dict
+    `:` qualified(type($cache)) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Fused ops
+//===----------------------------------------------------------------------===//
+
+def Tfm_RMSNormOp : Tfm_Op<"rms_norm", [Pure]> {
+  let summary = "root-mean-square normalisation along the last axis";
+  let description = [{
+    `x * rsqrt(mean(x^2) + epsilon) * gain`, the mean and gain along the last
+    axis.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, Tfm_F32Tensor:$gain, F32Attr:$epsilon);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $gain `eps` $epsilon attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_SwiGLUOp : Tfm_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
+  let summary = "silu(gate) * up";
+  let arguments = (ins Tfm_F32Tensor:$gate, Tfm_F32Tensor:$up);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+}
+
+def Tfm_RopeOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding of [tokens, heads, dim] vectors";
+  let description = [{
+    Token `t` is at position `start + t`. The first `config.dim` elements of
+    every head are rotated pairwise (pairs chosen by `style`) by the angles of
+    `tfm.rope_angles`; `cos` and `sin` are multiplied by `mscale`. Elements
+    beyond `config.dim` pass through.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, Index:$start, Tfm_RopeConfigAttr:$config,
+                       Tfm_RopeStyleAttr:$style,
+                       DefaultValuedAttr<F32Attr, "1.0">:$mscale);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $start `style` `` $style `config` `` $config attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_AttentionOp : Tfm_Op<"attention", [
+    MemoryEffects<[MemRead<Tfm_KVCacheResource>]>]> {
+  let summary = "causal grouped-query attention over the KV cache";
+  let description = [{
+    `query` is `[tokens, query_heads, dim]`, token `t` at position
+    `start + t`; keys and values are streams 0 and 1 of `layer` in `cache`,
+    positions `0 .. start + tokens - 1` (already written). Query head `h`
+    reads KV head `h / (query_heads / kv_heads)`. Scores are
+    `scale * q.k`, masked causally (and to the last `window` positions when
+    `window > 0`), normalised by softmax.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$query, Tfm_KVCacheType:$cache, Index:$start,
+                       I64Attr:$layer, F32Attr:$scale,
+                       DefaultValuedAttr<I64Attr, "0">:$window);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $query `,` $cache `[` `layer` $layer `]` `at` $start `scale` $scale attr-dict
+    `:` type($query) `,` qualified(type($cache)) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // LMC_DIALECTS_TFM_TFMOPS_TD

@@ -1,0 +1,244 @@
+//===- GraphBuilder.cpp - emitting primitive tfm graphs -------------------===//
+#include "frontends/model/GraphBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Traits.h"
+
+using namespace mlir;
+using namespace lmc;
+using namespace lmc::frontend;
+using namespace lmc::tfm;
+
+namespace {
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+} // namespace
+
+GraphBuilder::GraphBuilder(ModuleOp module, const ModelDescription &model)
+    : module(module), model(model), b(module.getContext()),
+      location(module.getLoc()) {
+  b.setInsertionPointToEnd(module.getBody());
+}
+
+void GraphBuilder::fail(const std::string &message) {
+  if (error.empty())
+    error = message;
+}
+
+RankedTensorType GraphBuilder::tensor(ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, b.getF32Type());
+}
+
+ArrayRef<int64_t> GraphBuilder::shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+SmallVector<Value> GraphBuilder::beginForward(KVCacheType cache, int64_t vocab) {
+  MLIRContext *ctx = b.getContext();
+  Type tokens = RankedTensorType::get({kDyn}, b.getI32Type());
+  Type index = b.getIndexType();
+  auto type = b.getFunctionType({tokens, index, cache, index},
+                                {tensor({kDyn, vocab})});
+  auto fn = func::FuncOp::create(b, location, "forward", type);
+  fn.setArgAttr(0, "tfm.name", StringAttr::get(ctx, "tokens"));
+  fn.setArgAttr(1, "tfm.name", StringAttr::get(ctx, "start"));
+  fn.setArgAttr(2, "tfm.name", StringAttr::get(ctx, "cache"));
+  fn.setArgAttr(3, "tfm.name", StringAttr::get(ctx, "n_out"));
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  return SmallVector<Value>(entry->getArguments());
+}
+
+void GraphBuilder::endForward(Value logits) {
+  func::ReturnOp::create(b, location, logits);
+  b.setInsertionPointToEnd(module.getBody());
+}
+
+bool GraphBuilder::hasWeight(StringRef name) const {
+  return model.weights.count(name) != 0;
+}
+
+Value GraphBuilder::weight(StringRef name, ArrayRef<int64_t> shape) {
+  auto it = model.weights.find(name);
+  MLIRContext *ctx = b.getContext();
+  auto placeholder = WeightType::get(ctx, shape, StorageType::f32);
+  if (it == model.weights.end()) {
+    fail("missing tensor '" + name.str() + "'");
+    return WeightOp::create(b, location, placeholder, name);
+  }
+  const WeightInfo &info = it->second;
+  if (ArrayRef<int64_t>(info.shape) != shape) {
+    fail("tensor '" + name.str() + "' has shape " + shapeString(info.shape) +
+         ", expected " + shapeString(shape));
+    return WeightOp::create(b, location, placeholder, name);
+  }
+  auto type = WeightType::getChecked(
+      [&] { return emitError(location); }, ctx, shape, info.storage);
+  if (!type) {
+    fail("tensor '" + name.str() + "' cannot be stored as " +
+         stringifyStorageType(info.storage).str() + " with shape " +
+         shapeString(shape));
+    return WeightOp::create(b, location, placeholder, name);
+  }
+  if (declared.insert(name).second) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    WeightDeclOp::create(b, location, name, type,
+                         b.getI64IntegerAttr((int64_t)info.offset));
+  }
+  return WeightOp::create(b, location, type, name);
+}
+
+Value GraphBuilder::constant(float value) {
+  return ConstantOp::create(b, location, tensor({}), b.getF32FloatAttr(value));
+}
+
+Value GraphBuilder::binary(StringRef kind, Value x, Value y) {
+  SmallVector<int64_t> shape;
+  if (!OpTrait::util::getBroadcastedShape(shapeOf(x), shapeOf(y), shape)) {
+    fail("internal error: shapes " + shapeString(shapeOf(x)) + " and " +
+         shapeString(shapeOf(y)) + " do not broadcast");
+    return x;
+  }
+  Type type = tensor(shape);
+  if (kind == "add")
+    return AddOp::create(b, location, type, x, y);
+  if (kind == "sub")
+    return SubOp::create(b, location, type, x, y);
+  return MulOp::create(b, location, type, x, y);
+}
+
+Value GraphBuilder::add(Value x, Value y) { return binary("add", x, y); }
+Value GraphBuilder::sub(Value x, Value y) { return binary("sub", x, y); }
+Value GraphBuilder::mul(Value x, Value y) { return binary("mul", x, y); }
+Value GraphBuilder::neg(Value x) { return NegOp::create(b, location, x); }
+
+Value GraphBuilder::reshape(Value x, ArrayRef<int64_t> shape) {
+  return ReshapeOp::create(b, location, tensor(shape), x);
+}
+
+Value GraphBuilder::transpose(Value x, ArrayRef<int64_t> permutation) {
+  SmallVector<int64_t> shape;
+  for (int64_t p : permutation)
+    shape.push_back(shapeOf(x)[p]);
+  return TransposeOp::create(b, location, tensor(shape), x, permutation);
+}
+
+Value GraphBuilder::slice(Value x, int64_t axis, int64_t start, int64_t size) {
+  SmallVector<int64_t> shape(shapeOf(x));
+  shape[axis] = size;
+  return SliceOp::create(b, location, tensor(shape), x, axis, start, size);
+}
+
+Value GraphBuilder::concat(ValueRange xs, int64_t axis) {
+  SmallVector<int64_t> shape(shapeOf(xs[0]));
+  shape[axis] = 0;
+  for (Value x : xs)
+    shape[axis] += shapeOf(x)[axis];
+  return ConcatOp::create(b, location, tensor(shape), xs, axis);
+}
+
+Value GraphBuilder::tokenCount(Value x) {
+  Value zero = arith::ConstantIndexOp::create(b, location, 0);
+  return tensor::DimOp::create(b, location, x, zero);
+}
+
+Value GraphBuilder::embedding(StringRef table, Value ids, int64_t vocab,
+                              int64_t dim) {
+  Value w = weight(table, {vocab, dim});
+  return EmbeddingOp::create(b, location, tensor({kDyn, dim}), w, ids);
+}
+
+Value GraphBuilder::linear(Value x, StringRef weightName, int64_t out) {
+  int64_t in = shapeOf(x).back();
+  Value w = weight(weightName, {out, in});
+  SmallVector<int64_t> shape(shapeOf(x).drop_back());
+  shape.push_back(out);
+  return MatmulOp::create(b, location, tensor(shape), x, w);
+}
+
+Value GraphBuilder::rmsNorm(Value x, StringRef gainName, float eps) {
+  int64_t dim = shapeOf(x).back(), axis = shapeOf(x).size() - 1;
+  Value w = weight(gainName, {dim});
+  Value gain = DequantizeOp::create(b, location, tensor({dim}), w);
+  Value square = mul(x, x);
+  SmallVector<int64_t> reduced(shapeOf(x));
+  reduced[axis] = 1;
+  Value mean = ReduceMeanOp::create(b, location, tensor(reduced), square, axis);
+  Value inverse = RsqrtOp::create(b, location, add(mean, constant(eps)));
+  return mul(mul(x, inverse), gain);
+}
+
+Value GraphBuilder::swiglu(Value gate, Value up) {
+  Value sigmoid = SigmoidOp::create(b, location, gate);
+  return mul(mul(gate, sigmoid), up);
+}
+
+RopeConfigAttr GraphBuilder::ropeConfig(const RopeParams &p, int64_t headDim) {
+  return RopeConfigAttr::get(b.getContext(), p.dim ? p.dim : headDim,
+                             llvm::APFloat(p.base), p.scaling,
+                             llvm::APFloat(p.factor), p.originalContext,
+                             llvm::APFloat(p.betaFast), llvm::APFloat(p.betaSlow));
+}
+
+Value GraphBuilder::ropeNeox(Value x, Value start, RopeConfigAttr config,
+                             float mscale) {
+  int64_t dim = shapeOf(x)[2];
+  if (config.getDim() != dim) {
+    fail("partial rotary embeddings are not supported yet");
+    return x;
+  }
+  int64_t half = dim / 2;
+  Value angles = RopeAnglesOp::create(b, location, tensor({kDyn, half}), start,
+                                      tokenCount(x), config);
+  Value cos = CosOp::create(b, location, angles);
+  Value sin = SinOp::create(b, location, angles);
+  if (mscale != 1.0f) {
+    cos = mul(cos, constant(mscale));
+    sin = mul(sin, constant(mscale));
+  }
+  Value cosTable = reshape(concat({cos, cos}, 1), {kDyn, 1, dim});
+  Value sinTable = reshape(concat({sin, sin}, 1), {kDyn, 1, dim});
+  Value rotated = concat({neg(slice(x, 2, half, half)), slice(x, 2, 0, half)}, 2);
+  return add(mul(x, cosTable), mul(rotated, sinTable));
+}
+
+Value GraphBuilder::cacheWrite(Value cache, Value x, Value start, int64_t layer,
+                               int64_t stream) {
+  return CacheWriteOp::create(b, location, cache.getType(), cache, x, start,
+                              layer, stream);
+}
+
+Value GraphBuilder::attention(Value q, Value cache, int64_t layer, Value start,
+                              float scale, int64_t window) {
+  auto cacheType = cast<KVCacheType>(cache.getType());
+  int64_t queryHeads = shapeOf(q)[1], dim = shapeOf(q)[2];
+  int64_t kvHeads = cacheType.getHeads();
+  Value count = arith::AddIOp::create(b, location, start, tokenCount(q));
+  auto headsView = [&](int64_t stream) -> Value {
+    Value read = CacheReadOp::create(b, location, tensor({kDyn, kvHeads, dim}),
+                                     cache, count, layer, stream);
+    Value heads = transpose(read, {1, 0, 2});
+    if (queryHeads == kvHeads)
+      return heads;
+    return RepeatInterleaveOp::create(b, location, tensor({queryHeads, kDyn, dim}),
+                                      heads, 0, queryHeads / kvHeads);
+  };
+  Value keys = headsView(0), values = headsView(1);
+  Value queries = transpose(q, {1, 0, 2});
+  Value scores = BatchMatmulOp::create(b, location, tensor({queryHeads, kDyn, kDyn}),
+                                       queries, keys, /*transpose_rhs=*/true);
+  scores = mul(scores, constant(scale));
+  scores = CausalMaskOp::create(b, location, scores, start, window);
+  Value probs = SoftmaxOp::create(b, location, scores, 2);
+  Value out = BatchMatmulOp::create(b, location, tensor({queryHeads, kDyn, dim}),
+                                    probs, values, /*transpose_rhs=*/false);
+  return transpose(out, {1, 0, 2});
+}

@@ -1,0 +1,94 @@
+//===- GraphBuilder.h - emitting primitive tfm graphs -----------*- C++ -*-===//
+//
+// Architecture builders describe a model with these helpers, which emit the
+// primitive tfm ops the fusion passes know how to recognise. Missing or
+// ill-shaped weights are reported once, naming the tensor; after an error
+// the helpers keep returning placeholder values so builders need not check
+// every call (check `failed()` at the end).
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_FRONTENDS_MODEL_GRAPHBUILDER_H
+#define LMC_FRONTENDS_MODEL_GRAPHBUILDER_H
+
+#include "frontends/model/ModelDescription.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include "llvm/ADT/StringSet.h"
+
+#include <string>
+
+namespace lmc::frontend {
+
+class GraphBuilder {
+public:
+  GraphBuilder(mlir::ModuleOp module, const ModelDescription &model);
+
+  mlir::OpBuilder &builder() { return b; }
+  mlir::Location loc() const { return location; }
+
+  /// Starts `func.func @forward(tokens, start, cache, n_out)`; returns the
+  /// entry block arguments in that order.
+  llvm::SmallVector<mlir::Value> beginForward(tfm::KVCacheType cache,
+                                              int64_t vocab);
+  void endForward(mlir::Value logits);
+
+  /// Whether the model has a tensor of this name.
+  bool hasWeight(llvm::StringRef name) const;
+  /// A reference to a weight; `shape` is what the architecture expects.
+  mlir::Value weight(llvm::StringRef name, llvm::ArrayRef<int64_t> shape);
+
+  // Primitive ops.
+  mlir::Value constant(float value);
+  mlir::Value add(mlir::Value a, mlir::Value b);
+  mlir::Value sub(mlir::Value a, mlir::Value b);
+  mlir::Value mul(mlir::Value a, mlir::Value b);
+  mlir::Value neg(mlir::Value x);
+  mlir::Value reshape(mlir::Value x, llvm::ArrayRef<int64_t> shape);
+  mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int64_t> permutation);
+  mlir::Value slice(mlir::Value x, int64_t axis, int64_t start, int64_t size);
+  mlir::Value concat(mlir::ValueRange xs, int64_t axis);
+  mlir::Value tokenCount(mlir::Value x);
+
+  // Standard blocks, each as its primitive graph.
+  mlir::Value embedding(llvm::StringRef table, mlir::Value ids, int64_t vocab,
+                        int64_t dim);
+  /// x[..., in] x weight[out, in]^T.
+  mlir::Value linear(mlir::Value x, llvm::StringRef weightName, int64_t out);
+  mlir::Value rmsNorm(mlir::Value x, llvm::StringRef gainName, float eps);
+  /// silu(gate) * up.
+  mlir::Value swiglu(mlir::Value gate, mlir::Value up);
+  /// Rotary embedding (NeoX pairing) of x : [tokens, heads, dim].
+  mlir::Value ropeNeox(mlir::Value x, mlir::Value start, tfm::RopeConfigAttr config,
+                       float mscale);
+  /// Causal grouped-query attention of q : [tokens, Hq, D] over the cache,
+  /// after the layer's keys and values were written; returns [tokens, Hq, D].
+  mlir::Value attention(mlir::Value q, mlir::Value cache, int64_t layer,
+                        mlir::Value start, float scale, int64_t window = 0);
+  /// Writes keys (stream 0) or values (stream 1) of `layer`; returns the cache.
+  mlir::Value cacheWrite(mlir::Value cache, mlir::Value x, mlir::Value start,
+                         int64_t layer, int64_t stream);
+
+  tfm::RopeConfigAttr ropeConfig(const RopeParams &params, int64_t headDim);
+
+  bool failed() const { return !error.empty(); }
+  const std::string &errorMessage() const { return error; }
+  void fail(const std::string &message);
+
+private:
+  mlir::RankedTensorType tensor(llvm::ArrayRef<int64_t> shape);
+  llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);
+  mlir::Value binary(llvm::StringRef kind, mlir::Value a, mlir::Value b);
+
+  mlir::ModuleOp module;
+  const ModelDescription &model;
+  mlir::OpBuilder b;
+  mlir::Location location;
+  llvm::StringSet<> declared;
+  std::string error;
+};
+
+} // namespace lmc::frontend
+
+#endif // LMC_FRONTENDS_MODEL_GRAPHBUILDER_H

@@ -1,0 +1,60 @@
+//===- ModelDescription.h - what a frontend learns from a model file -*- C++ -*-===//
+//
+// Frontends (GGUF, Hugging Face folders, ...) read a file into this plain
+// description; the architecture builders turn it into tfm IR. Weight names
+// are llama.cpp's GGUF names in every frontend.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_FRONTENDS_MODEL_MODELDESCRIPTION_H
+#define LMC_FRONTENDS_MODEL_MODELDESCRIPTION_H
+
+#include "dialects/tfm/TfmOps.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <string>
+#include <vector>
+
+namespace lmc::frontend {
+
+/// A tensor in the weights file, shape row-major with the input (contiguous)
+/// dimension last.
+struct WeightInfo {
+  std::vector<int64_t> shape;
+  tfm::StorageType storage;
+  uint64_t offset; ///< byte offset in the weights file
+};
+
+struct RopeParams {
+  double base = 10000.0;
+  int64_t dim = 0; ///< rotary dimensions per head (0: the whole head)
+  tfm::RopeScaling scaling = tfm::RopeScaling::none;
+  double factor = 1.0;
+  int64_t originalContext = 0;
+  double betaFast = 32.0, betaSlow = 1.0;
+};
+
+/// Hyperparameters of a decoder-only transformer; architecture builders read
+/// the fields they need.
+struct ModelConfig {
+  std::string arch; ///< "qwen3", ...
+  std::string name;
+  int64_t layers = 0;
+  int64_t hidden = 0;
+  int64_t heads = 0;
+  int64_t kvHeads = 0;
+  int64_t headDim = 0;
+  int64_t ffn = 0;
+  int64_t vocab = 0;
+  int64_t contextLength = 0;
+  double rmsEps = 1e-6;
+  RopeParams rope;
+};
+
+struct ModelDescription {
+  ModelConfig config;
+  llvm::StringMap<WeightInfo> weights;
+};
+
+} // namespace lmc::frontend
+
+#endif // LMC_FRONTENDS_MODEL_MODELDESCRIPTION_H

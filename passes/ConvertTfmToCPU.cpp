@@ -1,0 +1,939 @@
+//===- ConvertTfmToCPU.cpp - tfm -> memrefs, loops and kernel calls -------===//
+//
+// Tensors become memrefs (every tfm result gets a fresh buffer; deallocation
+// is left to the buffer-deallocation pipeline), KV caches become one
+// [layers, streams, heads, ?, dim] buffer, and weights become byte views of
+// the mapped weights file, which every function using weights receives as a
+// new leading `memref<?xi8>` argument.
+//
+// Fused ops and the ops that read weights or the cache call the kernels of
+// passes/cpu/. The remaining primitive ops are lowered inline to linalg and
+// memref copies: that is the simple reference path `--no-fuse` builds.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+#include "passes/cpu/KernelBuilder.h"
+#include "passes/cpu/Kernels.h"
+
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+namespace lmc {
+#define GEN_PASS_DEF_CONVERTTFMTOCPU
+#include "passes/Passes.h.inc"
+} // namespace lmc
+
+using namespace mlir;
+using namespace lmc;
+using namespace lmc::cpu;
+using namespace lmc::tfm;
+
+namespace {
+
+constexpr StringLiteral kWeightsArgAttr = "tfm.weights";
+
+//===----------------------------------------------------------------------===//
+// Type conversion
+//===----------------------------------------------------------------------===//
+
+struct CPUTypeConverter : TypeConverter {
+  CPUTypeConverter() {
+    addConversion([](Type t) { return t; });
+    addConversion([](RankedTensorType t) -> Type {
+      return MemRefType::get(t.getShape(), t.getElementType());
+    });
+    addConversion([](KVCacheType t) -> Type { return getCacheMemRefType(t); });
+    addConversion([](WeightType t) -> Type {
+      return MemRefType::get({t.getSizeInBytes()},
+                             IntegerType::get(t.getContext(), 8));
+    });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+MemRefType memrefTypeOf(Value tensor) {
+  auto t = cast<RankedTensorType>(tensor.getType());
+  return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+/// Allocates a buffer for `result`; its dynamic leading extent (if any) is
+/// `leading`.
+Value allocFor(OpBuilder &b, Location loc, Value result, Value leading) {
+  MemRefType type = memrefTypeOf(result);
+  SmallVector<Value> sizes;
+  if (type.getNumDynamicDims() > 0)
+    sizes.push_back(leading);
+  return allocBuffer(b, loc, type, sizes);
+}
+
+Value dimOf(OpBuilder &b, Location loc, Value memref, int64_t i) {
+  return memref::DimOp::create(b, loc, memref, i);
+}
+
+/// Views a contiguous buffer with another shape of the same element count.
+/// A dynamic leading extent of the result is derived from the element count.
+Value reshapeBuffer(OpBuilder &b, Location loc, Value buffer,
+                    ArrayRef<int64_t> shape) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getShape() == shape)
+    return buffer;
+  Value flat = buffer;
+  if (type.getRank() != 1) {
+    ReassociationIndices all(type.getRank());
+    std::iota(all.begin(), all.end(), 0);
+    flat = memref::CollapseShapeOp::create(b, loc, buffer,
+                                           ArrayRef<ReassociationIndices>{all});
+  }
+  if (shape.size() == 1 && ShapedType::isDynamic(shape[0]))
+    return flat;
+  auto resultType = MemRefType::get(shape, type.getElementType());
+  SmallVector<OpFoldResult> sizes;
+  int64_t staticProduct = 1;
+  for (int64_t d : shape)
+    if (!ShapedType::isDynamic(d))
+      staticProduct *= d;
+  for (int64_t d : shape) {
+    if (!ShapedType::isDynamic(d)) {
+      sizes.push_back(b.getIndexAttr(d));
+      continue;
+    }
+    Value total = dimOf(b, loc, flat, 0);
+    sizes.push_back(arith::DivUIOp::create(
+                        b, loc, total,
+                        arith::ConstantIndexOp::create(b, loc, staticProduct))
+                        .getResult());
+  }
+  if (shape.size() == 1)
+    return memref::ReinterpretCastOp::create(b, loc, resultType, flat,
+                                             b.getIndexAttr(0), sizes,
+                                             ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  ReassociationIndices all(shape.size());
+  std::iota(all.begin(), all.end(), 0);
+  return memref::ExpandShapeOp::create(b, loc, resultType, flat,
+                                       ArrayRef<ReassociationIndices>{all}, sizes);
+}
+
+/// The buffer as [rows, last dim] (rows dynamic).
+Value asRows(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  return reshapeBuffer(b, loc, buffer, {ShapedType::kDynamic, type.getShape().back()});
+}
+
+/// Extent i of a buffer as an OpFoldResult.
+OpFoldResult extentOf(OpBuilder &b, Location loc, Value buffer, int64_t i) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.isDynamicDim(i))
+    return b.getIndexAttr(type.getDimSize(i));
+  return dimOf(b, loc, buffer, i);
+}
+
+Value extentValue(OpBuilder &b, Location loc, Value buffer, int64_t i) {
+  return getValueOrCreateConstantIndexOp(b, loc, extentOf(b, loc, buffer, i));
+}
+
+SmallVector<utils::IteratorType> parallelIterators(int64_t rank) {
+  return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
+}
+
+template <typename Op>
+func::FuncOp getParentFunc(Op op) {
+  return op->template getParentOfType<func::FuncOp>();
+}
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+struct WeightOpLowering : OpConversionPattern<WeightOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(WeightOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
+        op, op.getNameAttr());
+    if (!decl || !decl.getOffset())
+      return op.emitOpError("weight '")
+             << op.getName() << "' has no offset in the weights file";
+    func::FuncOp fn = getParentFunc(op);
+    if (!fn || fn.getNumArguments() == 0 ||
+        !fn.getArgAttr(0, kWeightsArgAttr))
+      return op.emitOpError("is not in a function with a weights argument");
+    Location loc = op.getLoc();
+    Value offset = arith::ConstantIndexOp::create(rewriter, loc, *decl.getOffset());
+    Type type = getTypeConverter()->convertType(op.getType());
+    rewriter.replaceOpWithNewOp<memref::ViewOp>(op, type, fn.getArgument(0),
+                                                offset, ValueRange{});
+    return success();
+  }
+};
+
+struct DequantizeOpLowering : OpConversionPattern<DequantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto weight = cast<WeightType>(op.getWeight().getType());
+    Location loc = op.getLoc();
+    MemRefType resultType = memrefTypeOf(op.getResult());
+    // f32 weights are used in place.
+    if (weight.getStorage() == StorageType::f32) {
+      Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      rewriter.replaceOpWithNewOp<memref::ViewOp>(op, resultType,
+                                                  adaptor.getWeight(), zero,
+                                                  ValueRange{});
+      return success();
+    }
+    Value out = allocBuffer(rewriter, loc, resultType, {});
+    int64_t cols = weight.getShape().back();
+    Value rows = reshapeBuffer(rewriter, loc, out,
+                               {weight.getNumElements() / cols, cols});
+    auto kernel = getDequantizeKernel(rewriter, op->getParentOfType<ModuleOp>(), weight);
+    func::CallOp::create(rewriter, loc, kernel, ValueRange{adaptor.getWeight(), rows});
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct EmbeddingOpLowering : OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value ids = adaptor.getIds();
+    Value out = allocFor(rewriter, loc, op.getResult(), dimOf(rewriter, loc, ids, 0));
+    auto kernel = getEmbeddingKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                     cast<WeightType>(op.getTable().getType()));
+    func::CallOp::create(rewriter, loc, kernel,
+                         ValueRange{adaptor.getTable(), ids, asRows(rewriter, loc, out)});
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto weight = cast<WeightType>(op.getWeight().getType());
+    MemRefType resultType = memrefTypeOf(op.getResult());
+    Value x = asRows(rewriter, loc, adaptor.getInput());
+    Value rows = dimOf(rewriter, loc, x, 0);
+    Value y = allocBuffer(rewriter, loc,
+                          MemRefType::get({ShapedType::kDynamic, weight.getShape()[0]},
+                                          rewriter.getF32Type()),
+                          rows);
+    auto kernel = getMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(), weight);
+    func::CallOp::create(rewriter, loc, kernel, ValueRange{x, adaptor.getWeight(), y});
+    rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, y, resultType.getShape()));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Fused ops
+//===----------------------------------------------------------------------===//
+
+struct RMSNormOpLowering : OpConversionPattern<RMSNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RMSNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MemRefType type = memrefTypeOf(op.getResult());
+    Value x = asRows(rewriter, loc, adaptor.getInput());
+    Value y = allocBuffer(rewriter, loc, cast<MemRefType>(x.getType()),
+                          dimOf(rewriter, loc, x, 0));
+    Value eps = arith::ConstantOp::create(rewriter, loc, op.getEpsilonAttr());
+    auto kernel = getRMSNormKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                   type.getShape().back());
+    func::CallOp::create(rewriter, loc, kernel, ValueRange{x, adaptor.getGain(), y, eps});
+    rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, y, type.getShape()));
+    return success();
+  }
+};
+
+struct SwiGLUOpLowering : OpConversionPattern<SwiGLUOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SwiGLUOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MemRefType type = memrefTypeOf(op.getResult());
+    Value gate = asRows(rewriter, loc, adaptor.getGate());
+    Value up = asRows(rewriter, loc, adaptor.getUp());
+    Value y = allocBuffer(rewriter, loc, cast<MemRefType>(gate.getType()),
+                          dimOf(rewriter, loc, gate, 0));
+    auto kernel = getSwiGLUKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                  type.getShape().back());
+    func::CallOp::create(rewriter, loc, kernel, ValueRange{gate, up, y});
+    rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, y, type.getShape()));
+    return success();
+  }
+};
+
+struct RopeOpLowering : OpConversionPattern<RopeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RopeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    ArrayRef<int64_t> shape = memrefTypeOf(op.getResult()).getShape();
+    Value x = adaptor.getInput();
+    Value y = allocFor(rewriter, loc, op.getResult(), dimOf(rewriter, loc, x, 0));
+    auto kernel = getRopeKernel(rewriter, op->getParentOfType<ModuleOp>(), shape[1],
+                                shape[2], op.getConfig(), op.getStyle(),
+                                op.getMscale().convertToFloat());
+    func::CallOp::create(rewriter, loc, kernel, ValueRange{x, y, adaptor.getStart()});
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct AttentionOpLowering : OpConversionPattern<AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value q = adaptor.getQuery();
+    Value out = allocFor(rewriter, loc, op.getResult(), dimOf(rewriter, loc, q, 0));
+    auto cache = cast<KVCacheType>(op.getCache().getType());
+    auto kernel = getAttentionKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                     getShape(op.getQuery())[1], cache);
+    Value layer = arith::ConstantIndexOp::create(rewriter, loc, op.getLayer());
+    Value window = arith::ConstantIndexOp::create(rewriter, loc, op.getWindow());
+    Value scale = arith::ConstantOp::create(rewriter, loc, op.getScaleAttr());
+    func::CallOp::create(rewriter, loc, kernel,
+                         ValueRange{q, adaptor.getCache(), out, layer,
+                                    adaptor.getStart(), window, scale});
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+
+  static ArrayRef<int64_t> getShape(Value v) {
+    return cast<RankedTensorType>(v.getType()).getShape();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// KV cache and positions
+//===----------------------------------------------------------------------===//
+
+struct CacheWriteOpLowering : OpConversionPattern<CacheWriteOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CacheWriteOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto kernel = getCacheWriteKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                      cast<KVCacheType>(op.getCache().getType()));
+    Value layer = arith::ConstantIndexOp::create(rewriter, loc, op.getLayer());
+    Value stream = arith::ConstantIndexOp::create(rewriter, loc, op.getStream());
+    func::CallOp::create(rewriter, loc, kernel,
+                         ValueRange{adaptor.getValues(), adaptor.getCache(), layer,
+                                    stream, adaptor.getStart()});
+    // The cache is updated in place.
+    rewriter.replaceOp(op, adaptor.getCache());
+    return success();
+  }
+};
+
+struct CacheReadOpLowering : OpConversionPattern<CacheReadOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CacheReadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value out = allocFor(rewriter, loc, op.getResult(), adaptor.getCount());
+    auto kernel = getCacheReadKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                     cast<KVCacheType>(op.getCache().getType()));
+    Value layer = arith::ConstantIndexOp::create(rewriter, loc, op.getLayer());
+    Value stream = arith::ConstantIndexOp::create(rewriter, loc, op.getStream());
+    func::CallOp::create(rewriter, loc, kernel,
+                         ValueRange{adaptor.getCache(), out, layer, stream});
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct RopeAnglesOpLowering : OpConversionPattern<RopeAnglesOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RopeAnglesOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value out = allocFor(rewriter, loc, op.getResult(), adaptor.getCount());
+    auto kernel = getRopeAnglesKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                      op.getConfig());
+    func::CallOp::create(rewriter, loc, kernel, ValueRange{out, adaptor.getStart()});
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct DimOpLowering : OpConversionPattern<tensor::DimOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(tensor::DimOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<memref::DimOp>(op, adaptor.getSource(),
+                                               adaptor.getIndex());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Primitive elementwise and shape ops: the reference path, lowered to linalg
+//===----------------------------------------------------------------------===//
+
+struct ConstantOpLowering : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = MemRefType::get({}, rewriter.getF32Type());
+    Value buffer = memref::AllocaOp::create(rewriter, loc, type);
+    Value value = arith::ConstantOp::create(rewriter, loc, op.getValueAttr());
+    memref::StoreOp::create(rewriter, loc, value, buffer, ValueRange{});
+    rewriter.replaceOp(op, buffer);
+    return success();
+  }
+};
+
+/// Indexing map of a broadcast operand into a result of rank `rank`: shapes
+/// align at the end, and static size-1 dimensions stretch.
+AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> operand,
+                       ArrayRef<int64_t> result) {
+  int64_t rank = result.size(), lead = rank - operand.size();
+  SmallVector<AffineExpr> exprs;
+  for (auto [j, d] : llvm::enumerate(operand)) {
+    int64_t i = lead + j;
+    if (d == 1 && result[i] != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// A buffer for an elementwise result whose dynamic dimensions come from
+/// operands that have them at the same (end-aligned) position.
+Value allocElementwise(OpBuilder &b, Location loc, Value result,
+                       ValueRange operands) {
+  MemRefType type = memrefTypeOf(result);
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    if (!type.isDynamicDim(i))
+      continue;
+    for (Value operand : operands) {
+      auto t = cast<MemRefType>(operand.getType());
+      int64_t j = i - (type.getRank() - t.getRank());
+      if (j >= 0 && t.isDynamicDim(j)) {
+        sizes.push_back(dimOf(b, loc, operand, j));
+        break;
+      }
+    }
+  }
+  return allocBuffer(b, loc, type, sizes);
+}
+
+using ScalarBuilder = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// out = f(operands...) elementwise with broadcasting.
+Value buildElementwise(OpBuilder &b, Location loc, Value result,
+                       ValueRange operands, ScalarBuilder f) {
+  Value out = allocElementwise(b, loc, result, operands);
+  ArrayRef<int64_t> shape = cast<MemRefType>(out.getType()).getShape();
+  SmallVector<AffineMap> maps;
+  for (Value operand : operands)
+    maps.push_back(broadcastMap(b.getContext(),
+                                cast<MemRefType>(operand.getType()).getShape(), shape));
+  maps.push_back(b.getMultiDimIdentityMap(shape.size()));
+  linalg::GenericOp::create(
+      b, loc, operands, ValueRange{out}, maps, parallelIterators(shape.size()),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, f(nb, nloc, args.drop_back()));
+      });
+  return out;
+}
+
+template <typename TfmOp, typename ArithOp>
+struct BinaryOpLowering : OpConversionPattern<TfmOp> {
+  using OpConversionPattern<TfmOp>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TfmOp op, typename TfmOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value out = buildElementwise(
+        rewriter, op.getLoc(), op.getResult(),
+        ValueRange{adaptor.getLhs(), adaptor.getRhs()},
+        [](OpBuilder &b, Location loc, ValueRange a) -> Value {
+          return ArithOp::create(b, loc, a[0], a[1]);
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+Value one(OpBuilder &b, Location loc) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
+}
+
+template <typename TfmOp>
+struct UnaryOpLowering : OpConversionPattern<TfmOp> {
+  using OpConversionPattern<TfmOp>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TfmOp op, typename TfmOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value out = buildElementwise(rewriter, op.getLoc(), op.getResult(),
+                                 ValueRange{adaptor.getInput()},
+                                 [](OpBuilder &b, Location loc, ValueRange a) {
+                                   return scalar(b, loc, a[0]);
+                                 });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+
+  static Value scalar(OpBuilder &b, Location loc, Value x) {
+    if constexpr (std::is_same_v<TfmOp, NegOp>)
+      return arith::NegFOp::create(b, loc, x);
+    if constexpr (std::is_same_v<TfmOp, ExpOp>)
+      return math::ExpOp::create(b, loc, x);
+    if constexpr (std::is_same_v<TfmOp, CosOp>)
+      return math::CosOp::create(b, loc, x);
+    if constexpr (std::is_same_v<TfmOp, SinOp>)
+      return math::SinOp::create(b, loc, x);
+    if constexpr (std::is_same_v<TfmOp, RsqrtOp>)
+      return arith::DivFOp::create(b, loc, one(b, loc), math::SqrtOp::create(b, loc, x));
+    if constexpr (std::is_same_v<TfmOp, SigmoidOp>)
+      return arith::DivFOp::create(
+          b, loc, one(b, loc),
+          arith::AddFOp::create(b, loc, one(b, loc),
+                                math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x))));
+    llvm_unreachable("unhandled unary op");
+  }
+};
+
+/// Reduces `input` along `axis` into a keep-dim buffer filled with `init`.
+Value buildReduction(OpBuilder &b, Location loc, Value input, int64_t axis,
+                     float init, ScalarBuilder combine) {
+  auto type = cast<MemRefType>(input.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[axis] = 1;
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (ShapedType::isDynamic(shape[i]))
+      sizes.push_back(dimOf(b, loc, input, i));
+  Value out = allocBuffer(b, loc, MemRefType::get(shape, type.getElementType()), sizes);
+  Value initValue = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(init));
+  linalg::FillOp::create(b, loc, ValueRange{initValue}, ValueRange{out});
+  int64_t rank = type.getRank();
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iterators = parallelIterators(rank);
+  for (int64_t i = 0; i < rank; ++i)
+    outExprs.push_back(i == axis ? getAffineConstantExpr(0, b.getContext())
+                                 : getAffineDimExpr(i, b.getContext()));
+  iterators[axis] = utils::IteratorType::reduction;
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              AffineMap::get(rank, 0, outExprs, b.getContext())};
+  linalg::GenericOp::create(b, loc, ValueRange{input}, ValueRange{out}, maps,
+                            iterators,
+                            [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                              linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args));
+                            });
+  return out;
+}
+
+Value addF(OpBuilder &b, Location loc, ValueRange a) {
+  return arith::AddFOp::create(b, loc, a[0], a[1]);
+}
+Value maxF(OpBuilder &b, Location loc, ValueRange a) {
+  return arith::MaximumFOp::create(b, loc, a[0], a[1]);
+}
+
+/// Converts an extent to f32.
+Value extentAsF32(OpBuilder &b, Location loc, Value buffer, int64_t axis) {
+  Value n = extentValue(b, loc, buffer, axis);
+  Value n64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), n);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), n64);
+}
+
+template <typename TfmOp>
+struct ReduceOpLowering : OpConversionPattern<TfmOp> {
+  using OpConversionPattern<TfmOp>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TfmOp op, typename TfmOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    int64_t axis = op.getAxis();
+    Value out;
+    if constexpr (std::is_same_v<TfmOp, ReduceMaxOp>) {
+      out = buildReduction(rewriter, loc, input, axis,
+                           -std::numeric_limits<float>::infinity(), maxF);
+    } else {
+      out = buildReduction(rewriter, loc, input, axis, 0.0f, addF);
+      if constexpr (std::is_same_v<TfmOp, ReduceMeanOp>) {
+        Value count = extentAsF32(rewriter, loc, input, axis);
+        out = buildElementwise(rewriter, loc, op.getResult(), ValueRange{out},
+                               [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                 return arith::DivFOp::create(b, l, a[0], count);
+                               });
+      }
+    }
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct SoftmaxOpLowering : OpConversionPattern<SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    int64_t axis = op.getAxis();
+    Value max = buildReduction(rewriter, loc, x, axis,
+                               -std::numeric_limits<float>::infinity(), maxF);
+    Value exps = buildElementwise(rewriter, loc, op.getResult(), ValueRange{x, max},
+                                  [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                    return math::ExpOp::create(
+                                        b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+                                  });
+    Value sum = buildReduction(rewriter, loc, exps, axis, 0.0f, addF);
+    Value out = buildElementwise(rewriter, loc, op.getResult(), ValueRange{exps, sum},
+                                 [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                   return arith::DivFOp::create(b, l, a[0], a[1]);
+                                 });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct CausalMaskOpLowering : OpConversionPattern<CausalMaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CausalMaskOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value start = adaptor.getStart();
+    int64_t rank = getShape(op.getScores()).size();
+    int64_t window = op.getWindow();
+    Value out = buildElementwise(
+        rewriter, loc, op.getResult(), ValueRange{adaptor.getScores()},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value s = linalg::IndexOp::create(b, l, rank - 2);
+          Value t = linalg::IndexOp::create(b, l, rank - 1);
+          Value queryPos = arith::AddIOp::create(b, l, start, s);
+          Value visible =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::ule, t, queryPos);
+          if (window > 0) {
+            Value distance = arith::SubIOp::create(b, l, queryPos, t);
+            Value inWindow = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::ult, distance,
+                arith::ConstantIndexOp::create(b, l, window));
+            visible = arith::AndIOp::create(b, l, visible, inWindow);
+          }
+          Value minusInf = arith::ConstantOp::create(
+              b, l, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+          return arith::SelectOp::create(b, l, visible, a[0], minusInf);
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+
+  static ArrayRef<int64_t> getShape(Value v) {
+    return cast<RankedTensorType>(v.getType()).getShape();
+  }
+};
+
+struct BatchMatmulOpLowering : OpConversionPattern<BatchMatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BatchMatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    bool transposed = op.getTransposeRhs();
+    MemRefType type = memrefTypeOf(op.getResult());
+    SmallVector<Value> sizes;
+    std::pair<Value, int64_t> sources[] = {{lhs, 0}, {lhs, 1}, {rhs, transposed ? 1 : 2}};
+    for (int64_t i = 0; i < 3; ++i)
+      if (type.isDynamicDim(i))
+        sizes.push_back(dimOf(rewriter, loc, sources[i].first, sources[i].second));
+    Value out = allocBuffer(rewriter, loc, type, sizes);
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
+    linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{out});
+    MLIRContext *ctx = getContext();
+    AffineExpr bI, m, n, k;
+    bindDims(ctx, bI, m, n, k);
+    SmallVector<AffineMap> maps{
+        AffineMap::get(4, 0, {bI, m, k}, ctx),
+        AffineMap::get(4, 0, transposed ? ArrayRef<AffineExpr>{bI, n, k}
+                                        : ArrayRef<AffineExpr>{bI, k, n},
+                       ctx),
+        AffineMap::get(4, 0, {bI, m, n}, ctx)};
+    SmallVector<utils::IteratorType> iterators = parallelIterators(3);
+    iterators.push_back(utils::IteratorType::reduction);
+    linalg::GenericOp::create(
+        rewriter, loc, ValueRange{lhs, rhs}, ValueRange{out}, maps, iterators,
+        [](OpBuilder &b, Location l, ValueRange a) {
+          Value product = arith::MulFOp::create(b, l, a[0], a[1]);
+          linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, a[2], product)});
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct ReshapeOpLowering : OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, reshapeBuffer(rewriter, op.getLoc(), adaptor.getInput(),
+                                         memrefTypeOf(op.getResult()).getShape()));
+    return success();
+  }
+};
+
+struct TransposeOpLowering : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value in = adaptor.getInput();
+    MemRefType type = memrefTypeOf(op.getResult());
+    SmallVector<Value> sizes;
+    for (auto [i, p] : llvm::enumerate(op.getPermutation()))
+      if (type.isDynamicDim(i))
+        sizes.push_back(dimOf(rewriter, loc, in, p));
+    Value out = allocBuffer(rewriter, loc, type, sizes);
+    linalg::TransposeOp::create(rewriter, loc, in, out, op.getPermutation());
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// Copies `source` into a fresh buffer of its shape.
+Value copyToNewBuffer(OpBuilder &b, Location loc, Value source,
+                      MemRefType type) {
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(dimOf(b, loc, source, i));
+  Value out = allocBuffer(b, loc, type, sizes);
+  memref::CopyOp::create(b, loc, source, out);
+  return out;
+}
+
+/// A view of `buffer` with extent `size` from `offset` along `axis`.
+Value viewAlong(OpBuilder &b, Location loc, Value buffer, int64_t axis,
+                OpFoldResult offset, OpFoldResult size) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    sizes.push_back(extentOf(b, loc, buffer, i));
+  offsets[axis] = offset;
+  sizes[axis] = size;
+  return memref::SubViewOp::create(b, loc, buffer, offsets, sizes, strides);
+}
+
+struct SliceOpLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value view = viewAlong(rewriter, loc, adaptor.getInput(), op.getAxis(),
+                           rewriter.getIndexAttr(op.getStart()),
+                           rewriter.getIndexAttr(op.getSize()));
+    rewriter.replaceOp(op, copyToNewBuffer(rewriter, loc, view, memrefTypeOf(op.getResult())));
+    return success();
+  }
+};
+
+struct LastRowsOpLowering : OpConversionPattern<LastRowsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LastRowsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value in = adaptor.getInput();
+    Value total = dimOf(rewriter, loc, in, 0);
+    Value first = arith::SubIOp::create(rewriter, loc, total, adaptor.getCount());
+    Value view = viewAlong(rewriter, loc, in, 0, first, adaptor.getCount());
+    rewriter.replaceOp(op, copyToNewBuffer(rewriter, loc, view, memrefTypeOf(op.getResult())));
+    return success();
+  }
+};
+
+struct ConcatOpLowering : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t axis = op.getAxis();
+    Value out = allocElementwise(rewriter, loc, op.getResult(), adaptor.getInputs());
+    int64_t offset = 0;
+    for (Value in : adaptor.getInputs()) {
+      int64_t size = cast<MemRefType>(in.getType()).getDimSize(axis);
+      Value view = viewAlong(rewriter, loc, out, axis, rewriter.getIndexAttr(offset),
+                             rewriter.getIndexAttr(size));
+      memref::CopyOp::create(rewriter, loc, in, view);
+      offset += size;
+    }
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct RepeatInterleaveOpLowering : OpConversionPattern<RepeatInterleaveOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RepeatInterleaveOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value in = adaptor.getInput();
+    Value out = allocElementwise(rewriter, loc, op.getResult(), ValueRange{in});
+    int64_t rank = cast<MemRefType>(in.getType()).getRank();
+    MLIRContext *ctx = getContext();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < rank; ++i) {
+      AffineExpr d = getAffineDimExpr(i, ctx);
+      exprs.push_back(i == op.getAxis() ? d.floorDiv(op.getRepeats()) : d);
+    }
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, exprs, ctx),
+                                AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    linalg::GenericOp::create(rewriter, loc, ValueRange{in}, ValueRange{out}, maps,
+                              parallelIterators(rank),
+                              [](OpBuilder &b, Location l, ValueRange a) {
+                                linalg::YieldOp::create(b, l, a[0]);
+                              });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct ConvertTfmToCPUPass
+    : lmc::impl::ConvertTfmToCPUBase<ConvertTfmToCPUPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+
+    // Functions that use weights receive the mapped weights file.
+    for (auto fn : module.getOps<func::FuncOp>()) {
+      if (fn.isExternal() || fn.walk([](WeightOp) { return WalkResult::interrupt(); })
+                                 .wasInterrupted() == false)
+        continue;
+      auto bytes = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
+      if (failed(fn.insertArgument(0, bytes,
+                                   DictionaryAttr::get(ctx, {NamedAttribute(
+                                       kWeightsArgAttr, UnitAttr::get(ctx))}),
+                                   fn.getLoc()))) {
+        signalPassFailure();
+        return;
+      }
+    }
+
+    CPUTypeConverter typeConverter;
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<TfmDialect>();
+    target.addLegalOp<WeightDeclOp>();
+    target.addIllegalOp<tensor::DimOp>();
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, memref::MemRefDialect,
+                           scf::SCFDialect, vector::VectorDialect,
+                           lmc::cpu::CPUDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp fn) {
+      return typeConverter.isSignatureLegal(fn.getFunctionType()) &&
+             typeConverter.isLegal(&fn.getBody());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
+        [&](Operation *op) { return typeConverter.isLegal(op); });
+
+    RewritePatternSet patterns(ctx);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   typeConverter);
+    populateReturnOpTypeConversionPattern(patterns, typeConverter);
+    populateCallOpTypeConversionPattern(patterns, typeConverter);
+    patterns.add<
+        WeightOpLowering, DequantizeOpLowering, EmbeddingOpLowering,
+        MatmulOpLowering, RMSNormOpLowering, SwiGLUOpLowering, RopeOpLowering,
+        AttentionOpLowering, CacheWriteOpLowering, CacheReadOpLowering,
+        RopeAnglesOpLowering, DimOpLowering, ConstantOpLowering,
+        BinaryOpLowering<AddOp, arith::AddFOp>,
+        BinaryOpLowering<SubOp, arith::SubFOp>,
+        BinaryOpLowering<MulOp, arith::MulFOp>,
+        BinaryOpLowering<DivOp, arith::DivFOp>, UnaryOpLowering<NegOp>,
+        UnaryOpLowering<ExpOp>, UnaryOpLowering<RsqrtOp>,
+        UnaryOpLowering<SigmoidOp>, UnaryOpLowering<CosOp>,
+        UnaryOpLowering<SinOp>, ReduceOpLowering<ReduceSumOp>,
+        ReduceOpLowering<ReduceMaxOp>, ReduceOpLowering<ReduceMeanOp>,
+        SoftmaxOpLowering, CausalMaskOpLowering, BatchMatmulOpLowering,
+        ReshapeOpLowering, TransposeOpLowering, SliceOpLowering,
+        LastRowsOpLowering, ConcatOpLowering, RepeatInterleaveOpLowering>(
+        typeConverter, ctx);
+    if (failed(applyPartialConversion(module, target, std::move(patterns)))) {
+      signalPassFailure();
+      return;
+    }
+    // Weight declarations have been folded into byte offsets.
+    for (auto decl : llvm::make_early_inc_range(module.getOps<WeightDeclOp>()))
+      decl.erase();
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn.isPublic() && !fn.isExternal())
+        resultsToOutParams(fn);
+  }
+
+  /// Public functions (the model's entry points) write their results into
+  /// caller-provided buffers appended to the arguments, so the caller owns
+  /// all memory it sees. (buffer-results-to-out-params cannot do this for
+  /// dynamically shaped results.)
+  static void resultsToOutParams(func::FuncOp fn) {
+    FunctionType type = fn.getFunctionType();
+    if (type.getNumResults() == 0)
+      return;
+    unsigned first = fn.getNumArguments();
+    SmallVector<Type> inputs(type.getInputs());
+    for (Type result : type.getResults()) {
+      fn.front().addArgument(result, fn.getLoc());
+      inputs.push_back(result);
+    }
+    fn.setType(FunctionType::get(fn.getContext(), inputs, {}));
+    SmallVector<DictionaryAttr> argAttrs;
+    fn.getAllArgAttrs(argAttrs);
+    argAttrs.resize(inputs.size(), DictionaryAttr::get(fn.getContext()));
+    argAttrs[first] = DictionaryAttr::get(
+        fn.getContext(), {NamedAttribute(StringAttr::get(fn.getContext(), "tfm.name"),
+                                         StringAttr::get(fn.getContext(), "result"))});
+    fn.setAllArgAttrs(argAttrs);
+    fn.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
+    fn.walk([&](func::ReturnOp ret) {
+      OpBuilder b(ret);
+      for (auto [i, value] : llvm::enumerate(ret.getOperands()))
+        memref::CopyOp::create(b, ret.getLoc(), value,
+                               fn.getArgument(first + i));
+      func::ReturnOp::create(b, ret.getLoc());
+      ret.erase();
+    });
+  }
+};
+} // namespace

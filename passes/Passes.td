@@ -1,0 +1,78 @@
+//===- Passes.td - lmc passes ------------------------------*- tablegen -*-===//
+#ifndef LMC_PASSES_PASSES_TD
+#define LMC_PASSES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Fusion: primitive tfm subgraphs -> fused tfm ops
+//===----------------------------------------------------------------------===//
+
+def TfmFuseRMSNorm : Pass<"tfm-fuse-rms-norm"> {
+  let summary = "Fuse x * rsqrt(mean(x*x) + eps) * gain into tfm.rms_norm";
+  let description = [{
+    Matches the primitive RMSNorm graph along the last axis, with the epsilon
+    a constant added before the rsqrt. Operand order of the commutative
+    multiplications does not matter.
+  }];
+  let dependentDialects = ["::lmc::tfm::TfmDialect"];
+}
+
+def TfmFuseSwiGLU : Pass<"tfm-fuse-swiglu"> {
+  let summary = "Fuse (g * sigmoid(g)) * u into tfm.swiglu";
+  let dependentDialects = ["::lmc::tfm::TfmDialect"];
+}
+
+def TfmFuseRope : Pass<"tfm-fuse-rope"> {
+  let summary = "Fuse the decomposed rotary embedding into tfm.rope";
+  let description = [{
+    Matches `x * cos + rotate_half(x) * sin` (NeoX pairing) on
+    `[tokens, heads, dim]` tensors where cos and sin are those of one
+    `tfm.rope_angles`, each optionally scaled by the same constant (YaRN's
+    attention factor), broadcast over heads.
+  }];
+  let dependentDialects = ["::lmc::tfm::TfmDialect"];
+}
+
+def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
+  let summary = "Fuse causal grouped-query attention over the KV cache into tfm.attention";
+  let description = [{
+    Matches `softmax(causal_mask(scale * q k^T)) v` with keys and values read
+    from streams 0 and 1 of one cache layer (positions up to start + tokens),
+    shared among query heads by repeat_interleave.
+  }];
+  let dependentDialects = ["::lmc::tfm::TfmDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// CPU lowering
+//===----------------------------------------------------------------------===//
+
+def ConvertTfmToCPU : Pass<"convert-tfm-to-cpu", "::mlir::ModuleOp"> {
+  let summary = "Lower tfm to memrefs and loops for the CPU";
+  let description = [{
+    Tensors become memrefs; every tfm op becomes a call to a kernel function
+    specialised on its static shapes and formats (one per distinct signature,
+    shared by all layers), or inline linalg for the primitive elementwise ops.
+    Weights are views into the `weights` argument at their declared offsets.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect", "::lmc::cpu::CPUDialect"
+  ];
+}
+
+def LmcOutlineParallel : Pass<"lmc-outline-parallel", "::mlir::ModuleOp"> {
+  let summary = "Outline scf.parallel loops into functions run by the runtime's threads";
+  let description = [{
+    Every one-dimensional `scf.parallel` becomes a function of
+    (captured values..., begin, end) that runs the iterations [begin, end),
+    and an `lmc_cpu.parallel_call` that hands it to the runtime's thread pool.
+  }];
+  let dependentDialects = ["::lmc::cpu::CPUDialect", "::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+#endif // LMC_PASSES_PASSES_TD

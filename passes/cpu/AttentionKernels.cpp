@@ -1,0 +1,165 @@
+//===- AttentionKernels.cpp - attention and KV cache kernels --------------===//
+//
+// The cache of a sequence is one buffer [layers, streams, heads, capacity,
+// dim]: each head's positions are contiguous, so attention streams through
+// them. Attention keeps a running maximum and denominator (online softmax),
+// so scores are never materialised.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/cpu/KernelBuilder.h"
+#include "passes/cpu/Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace lmc::cpu;
+using namespace lmc::tfm;
+
+MemRefType lmc::cpu::getCacheMemRefType(KVCacheType cache) {
+  return MemRefType::get({cache.getLayers(), cache.getStreams(),
+                          cache.getHeads(), ShapedType::kDynamic, cache.getDim()},
+                         cache.getElementType());
+}
+
+static std::string cacheKey(KVCacheType cache) {
+  return std::to_string(cache.getLayers()) + "x" +
+         std::to_string(cache.getStreams()) + "x" +
+         std::to_string(cache.getHeads()) + "x" + std::to_string(cache.getDim());
+}
+
+func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
+                                          int64_t queryHeads, KVCacheType cache) {
+  MLIRContext *ctx = module.getContext();
+  int64_t dim = cache.getDim(), kvHeads = cache.getHeads();
+  Type f32 = Float32Type::get(ctx), index = IndexType::get(ctx);
+  auto act = MemRefType::get({ShapedType::kDynamic, queryHeads, dim}, f32);
+  SmallVector<Type> args{act, getCacheMemRefType(cache), act, index, index,
+                         index, f32};
+  std::string name = "lmc_attention_" + std::to_string(queryHeads) + "_" +
+                     cacheKey(cache);
+  return getOrCreateKernel(
+      builder, module, name, args, [&](ImplicitLocOpBuilder &b, ValueRange a) {
+        Value q = a[0], kv = a[1], out = a[2], layer = a[3], start = a[4],
+              window = a[5], scale = a[6];
+        VectorType vec = VectorType::get({dim}, f32);
+        Value zero = constIndex(b, 0), one = constIndex(b, 1);
+        Value tokens = memref::DimOp::create(b, q, 0);
+        Value work = arith::MulIOp::create(b, tokens, constIndex(b, queryHeads));
+        buildParallelLoop(b, work, [&](ImplicitLocOpBuilder &pb, Value item) {
+          Value t = arith::DivUIOp::create(pb, item, constIndex(pb, queryHeads));
+          Value h = arith::RemUIOp::create(pb, item, constIndex(pb, queryHeads));
+          Value kvHead =
+              arith::DivUIOp::create(pb, h, constIndex(pb, queryHeads / kvHeads));
+          // Keys [first, end): up to the query's own position, and within the
+          // window when there is one.
+          Value end = arith::AddIOp::create(pb, arith::AddIOp::create(pb, start, t), one);
+          Value windowed = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt,
+                                                 window, zero);
+          Value fits = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt, end, window);
+          Value first = arith::SelectOp::create(
+              pb, arith::AndIOp::create(pb, windowed, fits),
+              arith::SubIOp::create(pb, end, window), zero);
+          Value query = vector::LoadOp::create(pb, vec, q, ValueRange{t, h, zero});
+          Value minusInf = constF32(pb, -std::numeric_limits<float>::infinity());
+          Value accInit = arith::ConstantOp::create(
+              pb, DenseElementsAttr::get(vec, pb.getF32FloatAttr(0.0f)));
+          ValueRange state = buildForLoop(
+              pb, first, end, one, ValueRange{minusInf, constF32(pb, 0.0f), accInit},
+              [&](ImplicitLocOpBuilder &lb, Value j, ValueRange s) {
+                Value maxSoFar = s[0], denom = s[1], acc = s[2];
+                Value key = vector::LoadOp::create(
+                    lb, vec, kv, ValueRange{layer, zero, kvHead, j, zero});
+                Value score = arith::MulFOp::create(
+                    lb, reduceAdd(lb, arith::MulFOp::create(lb, query, key)), scale);
+                Value newMax = arith::MaximumFOp::create(lb, maxSoFar, score);
+                Value rescale = math::ExpOp::create(
+                    lb, arith::SubFOp::create(lb, maxSoFar, newMax));
+                Value weight = math::ExpOp::create(
+                    lb, arith::SubFOp::create(lb, score, newMax));
+                Value newDenom = arith::AddFOp::create(
+                    lb, arith::MulFOp::create(lb, denom, rescale), weight);
+                Value value = vector::LoadOp::create(
+                    lb, vec, kv, ValueRange{layer, one, kvHead, j, zero});
+                Value newAcc = arith::AddFOp::create(
+                    lb,
+                    arith::MulFOp::create(lb, acc,
+                                          vector::BroadcastOp::create(lb, vec, rescale)),
+                    arith::MulFOp::create(lb, value,
+                                          vector::BroadcastOp::create(lb, vec, weight)));
+                return SmallVector<Value>{newMax, newDenom, newAcc};
+              });
+          Value result = arith::DivFOp::create(
+              pb, state[2], vector::BroadcastOp::create(pb, vec, state[1]));
+          vector::StoreOp::create(pb, result, out, ValueRange{t, h, zero});
+        });
+      });
+}
+
+func::FuncOp lmc::cpu::getCacheWriteKernel(OpBuilder &builder, ModuleOp module,
+                                           KVCacheType cache) {
+  MLIRContext *ctx = module.getContext();
+  Type index = IndexType::get(ctx);
+  auto values = MemRefType::get(
+      {ShapedType::kDynamic, cache.getHeads(), cache.getDim()},
+      cache.getElementType());
+  SmallVector<Type> args{values, getCacheMemRefType(cache), index, index, index};
+  return getOrCreateKernel(
+      builder, module, "lmc_cache_write_" + cacheKey(cache), args,
+      [&](ImplicitLocOpBuilder &b, ValueRange a) {
+        Value in = a[0], kv = a[1], layer = a[2], stream = a[3], start = a[4];
+        VectorType vec = VectorType::get({cache.getDim()}, cache.getElementType());
+        Value zero = constIndex(b, 0), one = constIndex(b, 1);
+        Value tokens = memref::DimOp::create(b, in, 0);
+        buildForLoop(b, zero, tokens, one, ValueRange{},
+                     [&](ImplicitLocOpBuilder &tb, Value t, ValueRange) {
+                       Value pos = arith::AddIOp::create(tb, start, t);
+                       buildForLoop(tb, zero, constIndex(tb, cache.getHeads()), one,
+                                    ValueRange{},
+                                    [&](ImplicitLocOpBuilder &hb, Value h, ValueRange) {
+                                      Value v = vector::LoadOp::create(
+                                          hb, vec, in, ValueRange{t, h, zero});
+                                      vector::StoreOp::create(
+                                          hb, v, kv,
+                                          ValueRange{layer, stream, h, pos, zero});
+                                      return SmallVector<Value>{};
+                                    });
+                       return SmallVector<Value>{};
+                     });
+      });
+}
+
+func::FuncOp lmc::cpu::getCacheReadKernel(OpBuilder &builder, ModuleOp module,
+                                          KVCacheType cache) {
+  MLIRContext *ctx = module.getContext();
+  Type index = IndexType::get(ctx);
+  auto values = MemRefType::get(
+      {ShapedType::kDynamic, cache.getHeads(), cache.getDim()},
+      cache.getElementType());
+  SmallVector<Type> args{getCacheMemRefType(cache), values, index, index};
+  return getOrCreateKernel(
+      builder, module, "lmc_cache_read_" + cacheKey(cache), args,
+      [&](ImplicitLocOpBuilder &b, ValueRange a) {
+        Value kv = a[0], out = a[1], layer = a[2], stream = a[3];
+        VectorType vec = VectorType::get({cache.getDim()}, cache.getElementType());
+        Value zero = constIndex(b, 0), one = constIndex(b, 1);
+        Value tokens = memref::DimOp::create(b, out, 0);
+        buildForLoop(b, zero, tokens, one, ValueRange{},
+                     [&](ImplicitLocOpBuilder &tb, Value t, ValueRange) {
+                       buildForLoop(tb, zero, constIndex(tb, cache.getHeads()), one,
+                                    ValueRange{},
+                                    [&](ImplicitLocOpBuilder &hb, Value h, ValueRange) {
+                                      Value v = vector::LoadOp::create(
+                                          hb, vec, kv, ValueRange{layer, stream, h, t, zero});
+                                      vector::StoreOp::create(hb, v, out,
+                                                              ValueRange{t, h, zero});
+                                      return SmallVector<Value>{};
+                                    });
+                       return SmallVector<Value>{};
+                     });
+      });
+}

@@ -1,0 +1,115 @@
+//===- KernelBuilder.cpp - building CPU kernel functions ------------------===//
+#include "passes/cpu/KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+
+func::FuncOp lmc::cpu::getOrCreateKernel(OpBuilder &builder, ModuleOp module,
+                                         StringRef name, TypeRange argTypes,
+                                         KernelBodyBuilder buildBody) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto fn = func::FuncOp::create(builder, loc, name,
+                                 builder.getFunctionType(argTypes, {}));
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  ImplicitLocOpBuilder b(loc, builder);
+  buildBody(b, entry->getArguments());
+  func::ReturnOp::create(b);
+  return fn;
+}
+
+Value lmc::cpu::constIndex(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+Value lmc::cpu::constF32(ImplicitLocOpBuilder &b, float value) {
+  return arith::ConstantOp::create(b, b.getF32FloatAttr(value));
+}
+
+Value lmc::cpu::constI8Vector(ImplicitLocOpBuilder &b, int64_t width,
+                              int8_t value) {
+  auto type = VectorType::get({width}, b.getI8Type());
+  return arith::ConstantOp::create(
+      b, DenseElementsAttr::get(type, b.getI8IntegerAttr(value)));
+}
+
+void lmc::cpu::buildParallelLoop(
+    ImplicitLocOpBuilder &b, Value count,
+    function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+  Value zero = constIndex(b, 0), one = constIndex(b, 1);
+  scf::ParallelOp::create(
+      b, ValueRange{zero}, ValueRange{count}, ValueRange{one},
+      [&](OpBuilder &nested, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        body(nb, ivs[0]);
+      });
+}
+
+ValueRange lmc::cpu::buildForLoop(
+    ImplicitLocOpBuilder &b, Value lower, Value upper, Value step,
+    ValueRange init,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>
+        body) {
+  auto loop = scf::ForOp::create(
+      b, lower, upper, step, init,
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange args) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        SmallVector<Value> results = body(nb, iv, args);
+        scf::YieldOp::create(nb, results);
+      });
+  return loop.getResults();
+}
+
+Value lmc::cpu::allocBuffer(OpBuilder &b, Location loc, MemRefType type,
+                            ValueRange dynamicSizes) {
+  return memref::AllocOp::create(b, loc, type, dynamicSizes,
+                                 b.getI64IntegerAttr(64));
+}
+
+Value lmc::cpu::reduceAdd(ImplicitLocOpBuilder &b, Value vector) {
+  return vector::ReductionOp::create(
+      b, vector::CombiningKind::ADD, vector,
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+}
+
+int64_t lmc::cpu::vectorWidthFor(int64_t n) {
+  for (int64_t w : {32, 16, 8, 4, 2})
+    if (n % w == 0)
+      return w;
+  return 1;
+}
+
+std::string lmc::cpu::attrKey(Attribute attr) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  attr.print(os);
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text)
+    hash = (hash ^ c) * 0x100000001b3ULL;
+  return llvm::utohexstr(hash, /*LowerCase=*/true);
+}
+
+Value lmc::cpu::getConstantTable(ImplicitLocOpBuilder &b, ModuleOp module,
+                                 StringRef prefix, ArrayRef<float> values) {
+  auto type = MemRefType::get({(int64_t)values.size()}, b.getF32Type());
+  auto init = DenseElementsAttr::get(
+      RankedTensorType::get(type.getShape(), b.getF32Type()), values);
+  std::string name = (prefix + "_" + attrKey(init)).str();
+  if (!module.lookupSymbol<memref::GlobalOp>(name)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(b, name, b.getStringAttr("private"), type, init,
+                             /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
+  }
+  return memref::GetGlobalOp::create(b, type, name);
+}

@@ -1,0 +1,73 @@
+//===- KernelBuilder.h - building CPU kernel functions ----------*- C++ -*-===//
+//
+// CPU lowerings emit each heavy tfm op as a call to a private kernel function
+// specialised on the op's static shapes and formats. Kernels are created once
+// per distinct specialisation and shared by every layer that needs them.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_PASSES_CPU_KERNELBUILDER_H
+#define LMC_PASSES_CPU_KERNELBUILDER_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace lmc::cpu {
+
+using KernelBodyBuilder =
+    llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::ValueRange)>;
+
+/// Returns the private function `name` of `module`, creating it with argument
+/// types `argTypes`, no results, and the body `buildBody(builder, arguments)`
+/// (which must not emit the terminator) if it does not exist yet.
+mlir::func::FuncOp getOrCreateKernel(mlir::OpBuilder &builder,
+                                     mlir::ModuleOp module,
+                                     llvm::StringRef name,
+                                     mlir::TypeRange argTypes,
+                                     KernelBodyBuilder buildBody);
+
+mlir::Value constIndex(mlir::ImplicitLocOpBuilder &b, int64_t value);
+mlir::Value constF32(mlir::ImplicitLocOpBuilder &b, float value);
+mlir::Value constI8Vector(mlir::ImplicitLocOpBuilder &b, int64_t width,
+                          int8_t value);
+
+/// An `scf.parallel` over [0, count) whose iterations are independent; the
+/// CPU pipeline outlines it onto the runtime's threads.
+void buildParallelLoop(mlir::ImplicitLocOpBuilder &b, mlir::Value count,
+                       llvm::function_ref<void(mlir::ImplicitLocOpBuilder &,
+                                               mlir::Value)>
+                           body);
+
+/// An `scf.for` from `lower` to `upper` by `step` carrying `init`; `body`
+/// returns the values to yield.
+mlir::ValueRange buildForLoop(
+    mlir::ImplicitLocOpBuilder &b, mlir::Value lower, mlir::Value upper,
+    mlir::Value step, mlir::ValueRange init,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(
+        mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::ValueRange)>
+        body);
+
+/// A 64-byte aligned heap buffer of `type`, dynamic sizes from `dynamicSizes`.
+mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::MemRefType type, mlir::ValueRange dynamicSizes);
+
+/// Horizontal sum of a vector, reassociation allowed.
+mlir::Value reduceAdd(mlir::ImplicitLocOpBuilder &b, mlir::Value vector);
+
+/// Largest of 32, 16, 8, 4, 2, 1 dividing `n`: the vector width of loops
+/// over a dimension of extent n.
+int64_t vectorWidthFor(int64_t n);
+
+/// A short stable name fragment identifying `attr` (a hash of its printed
+/// form), for kernels specialised on an attribute.
+std::string attrKey(mlir::Attribute attr);
+
+/// A private constant global holding `values`, named after them; returns a
+/// value of it for use inside the current function.
+mlir::Value getConstantTable(mlir::ImplicitLocOpBuilder &b,
+                             mlir::ModuleOp module, llvm::StringRef prefix,
+                             llvm::ArrayRef<float> values);
+
+} // namespace lmc::cpu
+
+#endif // LMC_PASSES_CPU_KERNELBUILDER_H

@@ -1,0 +1,67 @@
+//===- Kernels.h - CPU kernels for tfm ops ----------------------*- C++ -*-===//
+//
+// Each function returns (creating on first use) the kernel for one
+// specialisation; the caller emits the func.call. Argument order is given
+// per kernel; activations are identity-layout f32 memrefs whose leading
+// (token) dimension is dynamic.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_PASSES_CPU_KERNELS_H
+#define LMC_PASSES_CPU_KERNELS_H
+
+#include "dialects/tfm/TfmOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace lmc::cpu {
+
+/// (x: [M, K], w: bytes of [N, K], y: [M, N]): y = x w^T.
+mlir::func::FuncOp getMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                   tfm::WeightType weight);
+
+/// (table: bytes of [V, D], ids: [T] i32, out: [T, D]): out[t] = table[ids[t]].
+mlir::func::FuncOp getEmbeddingKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                      tfm::WeightType table);
+
+/// (w: bytes of [R, C], out: [R, C]): decodes every row.
+mlir::func::FuncOp getDequantizeKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                       tfm::WeightType weight);
+
+/// (x: [M, D], gain: [D], y: [M, D], eps: f32).
+mlir::func::FuncOp getRMSNormKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                    int64_t dim);
+
+/// (gate: [M, F], up: [M, F], y: [M, F]): y = silu(gate) * up.
+mlir::func::FuncOp getSwiGLUKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                   int64_t dim);
+
+/// (x: [T, H, D], y: [T, H, D], start: index).
+mlir::func::FuncOp getRopeKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                 int64_t heads, int64_t headDim,
+                                 tfm::RopeConfigAttr config,
+                                 tfm::RopeStyle style, float mscale);
+
+/// (out: [T, dim/2], start: index): rope angles of positions start + t.
+mlir::func::FuncOp getRopeAnglesKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                       tfm::RopeConfigAttr config);
+
+/// (q: [T, Hq, D], cache, out: [T, Hq, D], layer: index, start: index,
+///  window: index, scale: f32). window 0 means unbounded.
+mlir::func::FuncOp getAttentionKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                      int64_t queryHeads,
+                                      tfm::KVCacheType cache);
+
+/// (values: [T, H, D], cache, layer: index, stream: index, start: index).
+mlir::func::FuncOp getCacheWriteKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                       tfm::KVCacheType cache);
+
+/// (cache, out: [T, H, D], layer: index, stream: index).
+mlir::func::FuncOp getCacheReadKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                      tfm::KVCacheType cache);
+
+/// The memref type a KV cache value lowers to: [layers, streams, heads, ?, dim].
+mlir::MemRefType getCacheMemRefType(tfm::KVCacheType cache);
+
+} // namespace lmc::cpu
+
+#endif // LMC_PASSES_CPU_KERNELS_H

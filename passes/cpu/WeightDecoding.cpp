@@ -1,0 +1,230 @@
+//===- WeightDecoding.cpp - vector decoders of weight storage formats -----===//
+//
+// Each decoder reproduces its format's definition operation for operation
+// (same products, same order), so decoded values are bit-identical to the
+// reference decoders in frontends/quant/.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/cpu/WeightDecoding.h"
+#include "passes/cpu/KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace lmc::tfm;
+using lmc::cpu::RowLayout;
+
+namespace {
+
+struct Decoder {
+  ImplicitLocOpBuilder &b;
+  Value bytes;
+  Value base;
+
+  Value offset(int64_t delta) {
+    return delta == 0 ? base
+                      : arith::AddIOp::create(b, base, lmc::cpu::constIndex(b, delta))
+                            .getResult();
+  }
+  VectorType vec(int64_t n, Type element) { return VectorType::get({n}, element); }
+
+  /// `n` bytes starting `delta` bytes into the block.
+  Value loadBytes(int64_t delta, int64_t n) {
+    return vector::LoadOp::create(b, vec(n, b.getI8Type()), bytes,
+                                  ValueRange{offset(delta)});
+  }
+  /// The little-endian f16 at `delta`, widened to f32.
+  Value loadF16(int64_t delta) {
+    Value raw = vector::BitCastOp::create(b, vec(1, b.getF16Type()),
+                                          loadBytes(delta, 2));
+    Value half = vector::ExtractOp::create(b, raw, ArrayRef<int64_t>{0});
+    return arith::ExtFOp::create(b, b.getF32Type(), half);
+  }
+  /// The byte at `delta` as a scalar i32, zero- or sign-extended.
+  Value loadByte(int64_t delta, bool isSigned) {
+    Value byte = memref::LoadOp::create(b, bytes, ValueRange{offset(delta)});
+    if (isSigned)
+      return arith::ExtSIOp::create(b, b.getI32Type(), byte);
+    return arith::ExtUIOp::create(b, b.getI32Type(), byte);
+  }
+  Value splat(Value scalar, int64_t n) {
+    return vector::BroadcastOp::create(b, vec(n, scalar.getType()), scalar);
+  }
+  Value i8Splat(int64_t n, int8_t value) {
+    return lmc::cpu::constI8Vector(b, n, value);
+  }
+  Value i32(int64_t value) {
+    return arith::ConstantOp::create(b, b.getI32IntegerAttr(value));
+  }
+  Value signedToF32(Value v) {
+    auto type = cast<VectorType>(v.getType());
+    return arith::SIToFPOp::create(b, vec(type.getNumElements(), b.getF32Type()), v);
+  }
+  Value unsignedToF32(Value v) {
+    auto type = cast<VectorType>(v.getType());
+    return arith::UIToFPOp::create(b, vec(type.getNumElements(), b.getF32Type()), v);
+  }
+  Value scalarToF32(Value i) { return arith::SIToFPOp::create(b, b.getF32Type(), i); }
+};
+
+void decodeFloat(Decoder &d, const RowLayout &layout,
+                 function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  int64_t w = layout.chunkWidth;
+  VectorType f32 = d.vec(w, b.getF32Type());
+  switch (layout.storage) {
+  case StorageType::f32:
+    consume(0, vector::BitCastOp::create(b, f32, d.loadBytes(0, 4 * w)));
+    return;
+  case StorageType::f16: {
+    Value halfs = vector::BitCastOp::create(b, d.vec(w, b.getF16Type()),
+                                            d.loadBytes(0, 2 * w));
+    consume(0, arith::ExtFOp::create(b, f32, halfs));
+    return;
+  }
+  case StorageType::bf16: {
+    // bf16 is the high half of an f32.
+    Value raw = vector::BitCastOp::create(b, d.vec(w, b.getI16Type()),
+                                          d.loadBytes(0, 2 * w));
+    Value wide = arith::ExtUIOp::create(b, d.vec(w, b.getI32Type()), raw);
+    Value shift = vector::BroadcastOp::create(b, d.vec(w, b.getI32Type()), d.i32(16));
+    consume(0, vector::BitCastOp::create(b, f32, arith::ShLIOp::create(b, wide, shift)));
+    return;
+  }
+  default:
+    llvm_unreachable("not a float format");
+  }
+}
+
+/// Q8_0: f16 d, then 32 int8 q. x = q * d.
+void decodeQ8_0(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+  Value scale = d.loadF16(0);
+  Value q = d.signedToF32(d.loadBytes(2, 32));
+  consume(0, arith::MulFOp::create(d.b, q, d.splat(scale, 32)));
+}
+
+/// Q4_0: f16 d, then 16 bytes; element j is the low nibble of byte j,
+/// element j+16 the high nibble. x = (nibble - 8) * d.
+void decodeQ4_0(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  Value scale = d.loadF16(0);
+  Value packed = d.loadBytes(2, 16);
+  Value low = arith::AndIOp::create(b, packed, d.i8Splat(16, 0x0F));
+  Value high = arith::ShRUIOp::create(b, packed, d.i8Splat(16, 4));
+  SmallVector<int64_t> order(32);
+  std::iota(order.begin(), order.end(), 0);
+  Value nibbles = vector::ShuffleOp::create(b, low, high, order);
+  Value centered = arith::SubIOp::create(b, nibbles, d.i8Splat(32, 8));
+  consume(0, arith::MulFOp::create(b, d.signedToF32(centered), d.splat(scale, 32)));
+}
+
+/// Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8 sub-blocks
+/// of 32, then 128 bytes of nibbles: sub-blocks 2g and 2g+1 are the low and
+/// high nibbles of bytes [32g, 32g+32). x = (d * scale) * nibble - dmin * min.
+void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  Value scale = d.loadF16(0);
+  Value minScale = d.loadF16(2);
+  SmallVector<Value> packed;
+  for (int64_t i = 0; i < 12; ++i)
+    packed.push_back(d.loadByte(4 + i, /*isSigned=*/false));
+  auto bits = [&](Value v, int64_t shift, int64_t mask) {
+    Value shifted = shift ? arith::ShRUIOp::create(b, v, d.i32(shift)).getResult() : v;
+    return arith::AndIOp::create(b, shifted, d.i32(mask)).getResult();
+  };
+  auto shl = [&](Value v, int64_t s) {
+    return arith::ShLIOp::create(b, v, d.i32(s)).getResult();
+  };
+  for (int64_t j = 0; j < 8; ++j) {
+    Value sc, mn;
+    if (j < 4) {
+      sc = bits(packed[j], 0, 63);
+      mn = bits(packed[j + 4], 0, 63);
+    } else {
+      sc = arith::OrIOp::create(b, bits(packed[j + 4], 0, 0xF),
+                                shl(bits(packed[j - 4], 6, 3), 4));
+      mn = arith::OrIOp::create(b, bits(packed[j + 4], 4, 0xF),
+                                shl(bits(packed[j], 6, 3), 4));
+    }
+    Value d1 = arith::MulFOp::create(b, scale, d.scalarToF32(sc));
+    Value m1 = arith::MulFOp::create(b, minScale, d.scalarToF32(mn));
+    Value q = d.loadBytes(16 + 32 * (j / 2), 32);
+    Value nibble = j % 2 == 0
+                       ? arith::AndIOp::create(b, q, d.i8Splat(32, 0x0F)).getResult()
+                       : arith::ShRUIOp::create(b, q, d.i8Splat(32, 4)).getResult();
+    Value scaled = arith::MulFOp::create(b, d.splat(d1, 32), d.unsignedToF32(nibble));
+    consume(j, arith::SubFOp::create(b, scaled, d.splat(m1, 32)));
+  }
+}
+
+/// Q6_K: 128 bytes ql (low 4 bits), 64 bytes qh (high 2 bits), 16 int8
+/// scales (one per 16 elements), f16 d. In each half h of 128 elements,
+/// element 32c + l (c < 4, l < 32) takes the low (c < 2) or high nibble of
+/// ql[64h + 32(c % 2) + l] and bits 2c, 2c+1 of qh[32h + l];
+/// x = (d * scale[8h + 2c + l/16]) * (q - 32).
+void decodeQ6_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  Value scale = d.loadF16(208);
+  // Lanes 0..15 of a chunk use the first of its two scales.
+  SmallVector<bool> firstHalf(32);
+  for (int64_t l = 0; l < 32; ++l)
+    firstHalf[l] = l < 16;
+  Value laneMask = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(d.vec(32, b.getI1Type()), ArrayRef<bool>(firstHalf)));
+  for (int64_t c = 0; c < 8; ++c) {
+    int64_t h = c / 4, cc = c % 4;
+    Value ql = d.loadBytes(64 * h + 32 * (cc % 2), 32);
+    Value low = cc < 2 ? arith::AndIOp::create(b, ql, d.i8Splat(32, 0x0F)).getResult()
+                       : arith::ShRUIOp::create(b, ql, d.i8Splat(32, 4)).getResult();
+    Value qh = d.loadBytes(128 + 32 * h, 32);
+    Value highBits = arith::AndIOp::create(
+        b, arith::ShRUIOp::create(b, qh, d.i8Splat(32, 2 * cc)), d.i8Splat(32, 3));
+    Value q = arith::OrIOp::create(
+        b, low, arith::ShLIOp::create(b, highBits, d.i8Splat(32, 4)));
+    Value centered = arith::SubIOp::create(b, q, d.i8Splat(32, 32));
+    Value s0 = arith::MulFOp::create(
+        b, scale, d.scalarToF32(d.loadByte(192 + 8 * h + 2 * cc, /*isSigned=*/true)));
+    Value s1 = arith::MulFOp::create(
+        b, scale, d.scalarToF32(d.loadByte(192 + 8 * h + 2 * cc + 1, /*isSigned=*/true)));
+    Value scales = arith::SelectOp::create(b, laneMask, d.splat(s0, 32), d.splat(s1, 32));
+    consume(c, arith::MulFOp::create(b, scales, d.signedToF32(centered)));
+  }
+}
+} // namespace
+
+RowLayout lmc::cpu::getRowLayout(StorageType storage, int64_t rowElems) {
+  switch (storage) {
+  case StorageType::f32:
+  case StorageType::f16:
+  case StorageType::bf16: {
+    int64_t w = vectorWidthFor(rowElems);
+    return {storage, w, w * getBlockBytes(storage), w};
+  }
+  default:
+    return {storage, getBlockElements(storage), getBlockBytes(storage), 32};
+  }
+}
+
+void lmc::cpu::decodeBlock(ImplicitLocOpBuilder &b, const RowLayout &layout,
+                           Value bytes, Value blockBase,
+                           function_ref<void(int64_t, Value)> consume) {
+  Decoder d{b, bytes, blockBase};
+  switch (layout.storage) {
+  case StorageType::f32:
+  case StorageType::f16:
+  case StorageType::bf16:
+    return decodeFloat(d, layout, consume);
+  case StorageType::q8_0:
+    return decodeQ8_0(d, consume);
+  case StorageType::q4_0:
+    return decodeQ4_0(d, consume);
+  case StorageType::q4_k:
+    return decodeQ4_K(d, consume);
+  case StorageType::q6_k:
+    return decodeQ6_K(d, consume);
+  }
+}

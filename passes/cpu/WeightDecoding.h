@@ -1,0 +1,41 @@
+//===- WeightDecoding.h - vector decoders of weight storage formats -*- C++ -*-===//
+//
+// Generated kernels read weights in their storage format and decode them in
+// registers, a block at a time. The layouts are documented in docs/formats.md;
+// frontends/quant/ holds the scalar reference decoders these are tested
+// against.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_PASSES_CPU_WEIGHTDECODING_H
+#define LMC_PASSES_CPU_WEIGHTDECODING_H
+
+#include "dialects/tfm/TfmOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace lmc::cpu {
+
+/// How a kernel walks one row of a weight: in blocks of `blockElems`
+/// elements occupying `blockBytes` bytes, each decoded as consecutive chunks
+/// of `chunkWidth` elements.
+struct RowLayout {
+  tfm::StorageType storage;
+  int64_t blockElems;
+  int64_t blockBytes;
+  int64_t chunkWidth;
+  int64_t chunksPerBlock() const { return blockElems / chunkWidth; }
+};
+
+/// The layout for rows of `rowElems` elements. Float formats use the widest
+/// vector that divides the row; block formats decode 32 elements at a time.
+RowLayout getRowLayout(tfm::StorageType storage, int64_t rowElems);
+
+/// Decodes the block starting at byte `blockBase` of `bytes` (a 1-D i8
+/// memref), calling `consume(chunk, values)` for each chunk in order with a
+/// vector<chunkWidth x f32>.
+void decodeBlock(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
+                 mlir::Value bytes, mlir::Value blockBase,
+                 llvm::function_ref<void(int64_t, mlir::Value)> consume);
+
+} // namespace lmc::cpu
+
+#endif // LMC_PASSES_CPU_WEIGHTDECODING_H

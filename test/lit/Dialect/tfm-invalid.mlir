@@ -1,0 +1,190 @@
+// RUN: lmc-opt %s --split-input-file --verify-diagnostics
+
+// expected-error @+1 {{last weight dimension (100) must be a multiple of the q8_0 block size (32)}}
+tfm.weight_decl @w : !tfm.weight<8x100, q8_0>
+
+// -----
+
+// expected-error @+1 {{unknown weight storage format 'q3_x'}}
+tfm.weight_decl @w : !tfm.weight<8x32, q3_x>
+
+// -----
+
+// expected-error @+1 {{weight dimensions must be positive, got 0}}
+tfm.weight_decl @w : !tfm.weight<0x32, f32>
+
+// -----
+
+func.func @undeclared() {
+  // expected-error @+1 {{'missing' does not name a tfm.weight_decl}}
+  %w = tfm.weight @missing : !tfm.weight<8x32, f32>
+  return
+}
+
+// -----
+
+tfm.weight_decl @w : !tfm.weight<8x32, f32>
+func.func @type_differs() {
+  // expected-error @+1 {{type '!tfm.weight<8x32, f16>' differs from the declaration's '!tfm.weight<8x32, f32>'}}
+  %w = tfm.weight @w : !tfm.weight<8x32, f16>
+  return
+}
+
+// -----
+
+func.func @matmul_features(%x: tensor<?x16xf32>, %w: !tfm.weight<8x32, f32>) {
+  // expected-error @+1 {{input features (16) do not match the weight's in_features (32)}}
+  %y = tfm.matmul %x, %w : (tensor<?x16xf32>, !tfm.weight<8x32, f32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result(%x: tensor<?x32xf32>, %w: !tfm.weight<8x32, f32>) {
+  // expected-error @+1 {{result shape [?x16] does not match the expected [?x8]}}
+  %y = tfm.matmul %x, %w : (tensor<?x32xf32>, !tfm.weight<8x32, f32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast(%a: tensor<?x32xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{operand shapes [?x32] and [16] cannot be broadcast together}}
+  %y = tfm.add %a, %b : (tensor<?x32xf32>, tensor<16xf32>) -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axis(%a: tensor<?x32xf32>) {
+  // expected-error @+1 {{axis 2 out of range for rank 2}}
+  %y = tfm.reduce_mean %a along 2 : (tensor<?x32xf32>) -> tensor<?x1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_keeps_dim(%a: tensor<?x32xf32>) {
+  // expected-error @+1 {{result shape [?] does not match the expected [?x1]}}
+  %y = tfm.reduce_sum %a along 1 : (tensor<?x32xf32>) -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<?x32xf32>) {
+  // expected-error @+1 {{cannot reshape [?x32] to [?x4x16]: element counts differ}}
+  %y = tfm.reshape %a : (tensor<?x32xf32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_dynamic(%a: tensor<?x32xf32>) {
+  // expected-error @+1 {{only the leading dimension may be dynamic}}
+  %y = tfm.reshape %a : (tensor<?x32xf32>) -> tensor<2x?xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm(%a: tensor<?x2x16xf32>) {
+  // expected-error @+1 {{invalid permutation}}
+  %y = tfm.transpose %a [1, 1, 0] : (tensor<?x2x16xf32>) -> tensor<2x2x?xf32>
+  return
+}
+
+// -----
+
+func.func @slice_range(%a: tensor<?x32xf32>) {
+  // expected-error @+1 {{slice [24, 40) out of range for extent 32}}
+  %y = tfm.slice %a along 1 from 24 size 16 : (tensor<?x32xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @concat_dims(%a: tensor<?x32xf32>, %b: tensor<?x2x16xf32>) {
+  // expected-error @+1 {{inputs must have the same rank}}
+  %y = tfm.concat %a, %b along 1 : (tensor<?x32xf32>, tensor<?x2x16xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @cache_layer(%c: !tfm.kv_cache<2x2x2x16, f32>, %x: tensor<?x2x16xf32>, %p: index) {
+  // expected-error @+1 {{layer 2 out of range for a cache of 2 layers}}
+  %y = tfm.cache_write %x into %c[layer 2, stream 0] at %p : tensor<?x2x16xf32>, !tfm.kv_cache<2x2x2x16, f32>
+  return
+}
+
+// -----
+
+func.func @cache_shape(%c: !tfm.kv_cache<2x2x2x16, f32>, %x: tensor<?x4x16xf32>, %p: index) {
+  // expected-error @+1 {{values [?x4x16] must be [tokens, 2, 16] to match the cache}}
+  %y = tfm.cache_write %x into %c[layer 0, stream 1] at %p : tensor<?x4x16xf32>, !tfm.kv_cache<2x2x2x16, f32>
+  return
+}
+
+// -----
+
+func.func @attention_heads(%q: tensor<?x5x16xf32>, %c: !tfm.kv_cache<2x2x2x16, f32>, %p: index) {
+  // expected-error @+1 {{query heads (5) must be a multiple of the cache's KV heads (2)}}
+  %y = tfm.attention %q, %c[layer 0] at %p scale 0.25 : tensor<?x5x16xf32>, !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x5x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_dim(%q: tensor<?x4x32xf32>, %c: !tfm.kv_cache<2x2x2x16, f32>, %p: index) {
+  // expected-error @+1 {{query head dim (32) differs from the cache's (16)}}
+  %y = tfm.attention %q, %c[layer 0] at %p scale 0.25 : tensor<?x4x32xf32>, !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x4x32xf32>
+  return
+}
+
+// -----
+
+func.func @rms_gain(%x: tensor<?x32xf32>, %g: tensor<16xf32>) {
+  // expected-error @+1 {{gain [16] must be [32], the input's last dimension}}
+  %y = tfm.rms_norm %x, %g eps 1.0e-6 : (tensor<?x32xf32>, tensor<16xf32>) -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rms_eps(%x: tensor<?x32xf32>, %g: tensor<32xf32>) {
+  // expected-error @+1 {{epsilon must be positive}}
+  %y = tfm.rms_norm %x, %g eps 0.0 : (tensor<?x32xf32>, tensor<32xf32>) -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_dim(%x: tensor<?x4x16xf32>, %p: index) {
+  // expected-error @+1 {{rotary dim 32 exceeds the head dim 16}}
+  %y = tfm.rope %x, %p style<neox> config<dim = 32, base = 10000.0, scaling = none> : tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @rope_config_odd(%x: tensor<?x4x16xf32>, %p: index) {
+  // expected-error @+1 {{rope dim must be positive and even, got 15}}
+  %y = tfm.rope %x, %p style<neox> config<dim = 15, base = 10000.0, scaling = none> : tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @yarn_needs_context(%p: index) {
+  // expected-error @+1 {{yarn scaling needs original_context > 0}}
+  %a = tfm.rope_angles %p, %p config<dim = 16, base = 10000.0, scaling = yarn, factor = 4.0> : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{KV cache dimensions must be positive}}
+func.func @cache_type(%c: !tfm.kv_cache<0x2x2x16, f32>) {
+  return
+}

@@ -1,0 +1,75 @@
+// RUN: lmc-opt %s --convert-tfm-to-cpu --split-input-file | FileCheck %s
+
+// Weights become views of a new leading weights argument; both layers'
+// matmuls share one kernel specialised on the weight's shape and format.
+
+tfm.weight_decl @a : !tfm.weight<64x32, q8_0> at 128
+tfm.weight_decl @b : !tfm.weight<64x32, q8_0> at 4096
+
+// CHECK-NOT: tfm.weight_decl
+// CHECK-LABEL: func.func @two_layers
+// CHECK-SAME: (%[[W:.*]]: memref<?xi8> {tfm.weights}, %[[X:.*]]: memref<?x32xf32>, %[[OUT:.*]]: memref<?x64xf32> {tfm.name = "result"})
+// CHECK: %[[OFF_A:.*]] = arith.constant 128 : index
+// CHECK: %[[VA:.*]] = memref.view %[[W]][%[[OFF_A]]][] : memref<?xi8> to memref<2176xi8>
+// CHECK: %[[YA:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x64xf32>
+// CHECK: call @lmc_matmul_q8_0_64_32(%[[X]], %[[VA]], %[[YA]])
+// CHECK: %[[OFF_B:.*]] = arith.constant 4096 : index
+// CHECK: %[[VB:.*]] = memref.view %[[W]][%[[OFF_B]]][] : memref<?xi8> to memref<2176xi8>
+// CHECK: call @lmc_matmul_q8_0_64_32(%[[X]], %[[VB]], %{{.*}})
+// The primitive add is inline linalg.
+// CHECK: linalg.generic
+// CHECK: arith.addf
+// CHECK: memref.copy %{{.*}}, %[[OUT]]
+// CHECK: return
+// CHECK: func.func private @lmc_matmul_q8_0_64_32(%{{.*}}: memref<?x32xf32>, %{{.*}}: memref<2176xi8>, %{{.*}}: memref<?x64xf32>)
+// CHECK: scf.parallel
+// CHECK: vector.fma
+// CHECK-NOT: func.func private @lmc_matmul
+func.func @two_layers(%x: tensor<?x32xf32>) -> tensor<?x64xf32> {
+  %wa = tfm.weight @a : !tfm.weight<64x32, q8_0>
+  %ya = tfm.matmul %x, %wa : (tensor<?x32xf32>, !tfm.weight<64x32, q8_0>) -> tensor<?x64xf32>
+  %wb = tfm.weight @b : !tfm.weight<64x32, q8_0>
+  %yb = tfm.matmul %x, %wb : (tensor<?x32xf32>, !tfm.weight<64x32, q8_0>) -> tensor<?x64xf32>
+  %s = tfm.add %ya, %yb : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %s : tensor<?x64xf32>
+}
+
+// -----
+
+// f32 norm gains are used in place: a typed view, no copy.
+tfm.weight_decl @g : !tfm.weight<32, f32> at 64
+
+// CHECK-LABEL: func.func @norm
+// CHECK: %[[V:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<?xi8> to memref<128xi8>
+// CHECK: %[[G:.*]] = memref.view %[[V]][%{{.*}}][] : memref<128xi8> to memref<32xf32>
+// CHECK: call @lmc_rms_norm_32(%{{.*}}, %[[G]], %{{.*}}, %{{.*}}) : (memref<?x32xf32>, memref<32xf32>, memref<?x32xf32>, f32) -> ()
+func.func @norm(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %w = tfm.weight @g : !tfm.weight<32, f32>
+  %g = tfm.dequantize %w : !tfm.weight<32, f32> -> tensor<32xf32>
+  %y = tfm.rms_norm %x, %g eps 1.0e-6 : (tensor<?x32xf32>, tensor<32xf32>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// The cache is one 5-d buffer updated in place; attention reads it directly.
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME: (%[[Q:.*]]: memref<?x4x16xf32>, %[[K:.*]]: memref<?x2x16xf32>, %[[C:.*]]: memref<2x2x2x?x16xf32>, %[[P:.*]]: index
+// CHECK: call @lmc_cache_write_2x2x2x16(%[[K]], %[[C]], %{{.*}}, %{{.*}}, %[[P]])
+// CHECK: call @lmc_attention_4_2x2x2x16(%[[Q]], %[[C]], %{{.*}}, %{{.*}}, %[[P]], %{{.*}}, %{{.*}}) : (memref<?x4x16xf32>, memref<2x2x2x?x16xf32>, memref<?x4x16xf32>, index, index, index, f32) -> ()
+func.func @attention(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %cache: !tfm.kv_cache<2x2x2x16, f32>, %pos: index) -> tensor<?x4x16xf32> {
+  %c1 = tfm.cache_write %k into %cache[layer 1, stream 0] at %pos : tensor<?x2x16xf32>, !tfm.kv_cache<2x2x2x16, f32>
+  %a = tfm.attention %q, %c1[layer 1] at %pos scale 0.25 : tensor<?x4x16xf32>, !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x4x16xf32>
+  return %a : tensor<?x4x16xf32>
+}
+
+// -----
+
+// Rope frequencies are a constant table computed at compile time.
+// CHECK: memref.global "private" constant @lmc_rope_freqs_{{.*}} : memref<4xf32> = dense<[1.000000e+00, 1.000000e-01, 0.00999999977, 1.000000e-03]>
+// CHECK-LABEL: func.func @rope
+// CHECK: call @lmc_rope_neox_2x8_
+func.func @rope(%x: tensor<?x2x8xf32>, %pos: index) -> tensor<?x2x8xf32> {
+  %y = tfm.rope %x, %pos style<neox> config<dim = 8, base = 10000.0, scaling = none> : tensor<?x2x8xf32>
+  return %y : tensor<?x2x8xf32>
+}

@@ -1,0 +1,92 @@
+//===- KernelHarness.cpp - JIT-running generated CPU kernels in tests -----===//
+#include "test/unit/kernels/KernelHarness.h"
+#include "compiler/Pipelines.h"
+#include "compiler/Registration.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <thread>
+
+using namespace mlir;
+using namespace lmc::test;
+
+namespace {
+/// Runs fn over [0, n) in three uneven chunks on three threads, so kernels
+/// are exercised with chunk boundaries anywhere and truly concurrently.
+void testParallelFor(void (*fn)(void *, int64_t, int64_t), void *ctx, int64_t n) {
+  if (n <= 0)
+    return;
+  int64_t a = n / 5, b = a + (n - a) / 2;
+  std::thread t1([&] { fn(ctx, 0, a); });
+  std::thread t2([&] { fn(ctx, a, b); });
+  fn(ctx, b, n);
+  t1.join();
+  t2.join();
+}
+} // namespace
+
+KernelHarness::KernelHarness() {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  DialectRegistry registry;
+  lmc::registerAllDialectsAndExtensions(registry);
+  ctx = std::make_unique<MLIRContext>(registry);
+  ctx->loadAllAvailableDialects();
+}
+
+KernelHarness::~KernelHarness() = default;
+
+bool KernelHarness::compile(const std::string &source, bool fuse) {
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(ctx.get(), [&](Diagnostic &diag) {
+    diagnostics += diag.str() + "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, ctx.get());
+  if (!module) {
+    lastError = "parse error: " + diagnostics;
+    return false;
+  }
+  PassManager pm(ctx.get(), ModuleOp::getOperationName());
+  lmc::CPUPipelineOptions options;
+  options.fuse = fuse;
+  lmc::buildCPUPipeline(pm, options);
+  if (failed(pm.run(*module))) {
+    lastError = "lowering failed: " + diagnostics;
+    return false;
+  }
+  auto optimize = makeOptimizingTransformer(3, 0, nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = optimize;
+  auto created = ExecutionEngine::create(*module, engineOptions);
+  if (!created) {
+    lastError = "JIT failed: " + llvm::toString(created.takeError());
+    return false;
+  }
+  engine = std::move(*created);
+  engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("lmc_rt_parallel_for")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&testParallelFor),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
+  return true;
+}
+
+void *KernelHarness::lookup(const std::string &name) {
+  if (!engine)
+    return nullptr;
+  auto fn = engine->lookup("_mlir_ciface_" + name);
+  if (!fn) {
+    llvm::consumeError(fn.takeError());
+    return nullptr;
+  }
+  return *fn;
+}

