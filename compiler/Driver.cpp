@@ -13,6 +13,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -126,6 +127,10 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
   if (!frontend::importModel(options.modelPath, *ctx, model, error))
     return false;
   ModuleOp module = *model.module;
+  // The manifest reads the cache sizes off the imported forward function.
+  std::vector<EmbeddedData> data;
+  if (!buildRuntimeData(model, data, error))
+    return false;
 
   PassManager fusion(ctx.get(), ModuleOp::getOperationName());
   if (options.fuse)
@@ -149,9 +154,6 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
     return false;
   }
 
-  std::vector<EmbeddedData> data;
-  if (!buildRuntimeData(model, data, error))
-    return false;
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateAndOptimize(module, llvmContext, data, error);

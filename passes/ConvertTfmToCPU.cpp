@@ -734,7 +734,7 @@ Value copyToNewBuffer(OpBuilder &b, Location loc, Value source,
     if (type.isDynamicDim(i))
       sizes.push_back(dimOf(b, loc, source, i));
   Value out = allocBuffer(b, loc, type, sizes);
-  memref::CopyOp::create(b, loc, source, out);
+  linalg::CopyOp::create(b, loc, source, out);
   return out;
 }
 
@@ -793,7 +793,7 @@ struct ConcatOpLowering : OpConversionPattern<ConcatOp> {
       int64_t size = cast<MemRefType>(in.getType()).getDimSize(axis);
       Value view = viewAlong(rewriter, loc, out, axis, rewriter.getIndexAttr(offset),
                              rewriter.getIndexAttr(size));
-      memref::CopyOp::create(rewriter, loc, in, view);
+      linalg::CopyOp::create(rewriter, loc, in, view);
       offset += size;
     }
     rewriter.replaceOp(op, out);
@@ -929,7 +929,7 @@ struct ConvertTfmToCPUPass
     fn.walk([&](func::ReturnOp ret) {
       OpBuilder b(ret);
       for (auto [i, value] : llvm::enumerate(ret.getOperands()))
-        memref::CopyOp::create(b, ret.getLoc(), value,
+        linalg::CopyOp::create(b, ret.getLoc(), value,
                                fn.getArgument(first + i));
       func::ReturnOp::create(b, ret.getLoc());
       ret.erase();

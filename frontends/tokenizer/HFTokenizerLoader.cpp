@@ -496,16 +496,7 @@ bool parseTokenizerJson(const json &root, Fields &f, TokenizerSpec &spec) {
       return f.fail("post_processor", "BOS " + quoted(bosText) + " is not a token");
     spec.bosId = int32_t(it - spec.tokens.begin());
   }
-  // The end-of-turn token of the family's chat format, when it has one.
-  for (const char *eot : {"<|im_end|>", "<|end|>", "<|eot_id|>",
-                          "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"}) {
-    auto it = std::find(spec.tokens.begin(), spec.tokens.end(), eot);
-    if (it != spec.tokens.end() &&
-        spec.types[it - spec.tokens.begin()] == TokenType::Control) {
-      spec.eotId = int32_t(it - spec.tokens.begin());
-      break;
-    }
-  }
+  spec.eotId = findEndOfTurnToken(spec);
   return true;
 }
 

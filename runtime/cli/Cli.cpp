@@ -105,6 +105,8 @@ int lmc::rt::cli::runCli(int argc, char **argv) {
       return runTokenize(*model, options);
     case Command::Chat:
       return runChat(*model, options);
+    case Command::Info:
+      return runInfo(*model);
     case Command::Generate:
     case Command::Help:
       break;

@@ -158,6 +158,14 @@ bool lmc::rt::cli::parseCommandLine(const std::vector<std::string> &args,
     options.text = args[1];
     return true;
   }
+  if (!args.empty() && args[0] == "info") {
+    if (args.size() != 1) {
+      err = "info takes no arguments";
+      return false;
+    }
+    options.command = Command::Info;
+    return true;
+  }
   if (!args.empty() && args[0] == "serve") {
     err = "'serve' is not available in this build";
     return false;
@@ -282,6 +290,7 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          "[--ctx N] [--ids]\n"
          "           [--logits-out FILE]\n"
          "       " + program + " tokenize TEXT\n"
+         "       " + program + " info\n"
          "       " + program + " chat [-n N] [--temp T] [--top-k K] "
          "[--top-p P] [--min-p P]\n"
          "           [--seed S] [-t THREADS] [--ctx N]\n"
@@ -321,6 +330,9 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          "  tokenize TEXT        print the token ids of TEXT (special-token "
          "text gives\n"
          "                       special ids; no BOS)\n"
+         "  info                 print the model's manifest (JSON: architecture, "
+         "vocabulary,\n"
+         "                       KV cache, special tokens, weights file)\n"
          "  chat                 interactive chat in the model's format: one "
          "message per\n"
          "                       line on stdin, replies on stdout\n"

@@ -17,7 +17,7 @@
 
 namespace lmc::rt::cli {
 
-enum class Command { Generate, Tokenize, Chat, Help };
+enum class Command { Generate, Tokenize, Chat, Info, Help };
 
 /// Tokens generated when -n is not given (fewer if the context is smaller).
 constexpr int64_t kDefaultPredict = 128;

@@ -27,6 +27,7 @@ int reportError(int code, const std::string &message);
 int runGenerate(Model &model, const Options &options);
 int runChat(Model &model, const Options &options);
 int runTokenize(const Model &model, const Options &options);
+int runInfo(const Model &model);
 
 /// Maps the weights and sets the thread count; on failure reports it and
 /// returns false with the exit code in exitCode.

@@ -1,4 +1,4 @@
-//===- TokenizeCommand.cpp - `OUT tokenize TEXT` --------------------------===//
+//===- TokenizeCommand.cpp - `OUT tokenize TEXT` and `OUT info` -----------===//
 #include "runtime/cli/Commands.h"
 #include "runtime/core/Model.h"
 #include "runtime/tokenizer/Tokenizer.h"
@@ -23,6 +23,15 @@ int lmc::rt::cli::runTokenize(const Model &model, const Options &options) {
   }
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stdout);
+  if (std::fflush(stdout) != 0)
+    return reportError(kExitFailure, "cannot write to stdout");
+  return kExitOk;
+}
+
+int lmc::rt::cli::runInfo(const Model &model) {
+  // The manifest as compiled in; needs no weights.
+  std::string text = model.manifestText() + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
   if (std::fflush(stdout) != 0)
     return reportError(kExitFailure, "cannot write to stdout");
   return kExitOk;

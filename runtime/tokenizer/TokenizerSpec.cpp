@@ -36,6 +36,29 @@ bool resolveMerges(TokenizerSpec &spec,
   return true;
 }
 
+namespace {
+// DeepSeek's end of sentence, "<｜end▁of▁sentence｜>" (fullwidth bars).
+constexpr const char *kDeepSeekEnd =
+    "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>";
+} // namespace
+
+int32_t findEndOfTurnToken(const TokenizerSpec &spec) {
+  for (const char *eot : {"<|im_end|>", "<|end|>", "<|eot_id|>", kDeepSeekEnd})
+    for (size_t id = 0; id < spec.tokens.size(); ++id)
+      if (spec.tokens[id] == eot && id < spec.types.size() &&
+          spec.types[id] == TokenType::Control)
+        return int32_t(id);
+  return -1;
+}
+
+bool isEndOfGenerationText(std::string_view text) {
+  for (const char *t : {"<|endoftext|>", "<|im_end|>", "<|end|>", "<|eot_id|>",
+                        "<|return|>", "<|call|>", "<|eom_id|>", kDeepSeekEnd})
+    if (text == t)
+      return true;
+  return false;
+}
+
 const std::vector<std::string> &preTokenizerPatterns(PreTokenizerKind kind) {
   // Copied character for character from the families' tokenizer.json, so that
   // the HF loader can recognise a family by comparing strings.

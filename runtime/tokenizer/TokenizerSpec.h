@@ -102,6 +102,15 @@ bool resolveMerges(TokenizerSpec &spec,
 /// PCRE2 reads the same way).
 const std::vector<std::string> &preTokenizerPatterns(PreTokenizerKind kind);
 
+/// The end-of-turn token of the family's chat format (<|im_end|>, <|end|>,
+/// ...) when the vocabulary has it as a Control token, else -1.
+int32_t findEndOfTurnToken(const TokenizerSpec &spec);
+
+/// Whether a Control token's text marks the end of a generation in some
+/// family's format (end of text, end of turn, end of a harmony message), as
+/// llama.cpp's end-of-generation heuristic does.
+bool isEndOfGenerationText(std::string_view text);
+
 /// Short name used in diagnostics and docs: "qwen2", "o200k", "deepseek_v3".
 std::string_view preTokenizerName(PreTokenizerKind kind);
 

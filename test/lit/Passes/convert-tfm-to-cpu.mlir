@@ -19,7 +19,7 @@ tfm.weight_decl @b : !tfm.weight<64x32, q8_0> at 4096
 // The primitive add is inline linalg.
 // CHECK: linalg.generic
 // CHECK: arith.addf
-// CHECK: memref.copy %{{.*}}, %[[OUT]]
+// CHECK: linalg.copy ins(%{{.*}} : memref<?x64xf32>) outs(%[[OUT]] : memref<?x64xf32>)
 // CHECK: return
 // CHECK: func.func private @lmc_matmul_q8_0_64_32(%{{.*}}: memref<?x32xf32>, %{{.*}}: memref<2176xi8>, %{{.*}}: memref<?x64xf32>)
 // CHECK: scf.parallel

@@ -1,0 +1,221 @@
+//===- GGUFImporter.cpp - a GGUF file as a model description --------------===//
+#include "frontends/gguf/GGUFImporter.h"
+#include "frontends/gguf/GGUF.h"
+#include "frontends/model/Architectures.h"
+#include "frontends/tokenizer/GGUFTokenizerLoader.h"
+
+#include <algorithm>
+#include <optional>
+
+using namespace lmc;
+using namespace lmc::frontend;
+using gguf::GGMLType;
+using gguf::GGUFFile;
+
+namespace {
+
+/// Reads `<arch>.<name>` keys with llama.cpp's strict types.
+class HyperparameterReader {
+public:
+  HyperparameterReader(const GGUFFile &file, std::string arch, std::string &error)
+      : file(file), arch(std::move(arch)), error(error) {}
+
+  bool has(const std::string &name) const { return file.has(key(name)); }
+
+  bool u32(const std::string &name, int64_t &out) {
+    uint32_t v;
+    if (!file.getU32(key(name), v, error))
+      return false;
+    out = v;
+    return true;
+  }
+  bool optionalU32(const std::string &name, int64_t &out) {
+    return !has(name) || u32(name, out);
+  }
+  bool optionalF32(const std::string &name, double &out) {
+    if (!has(name))
+      return true;
+    float v;
+    if (!file.getF32(key(name), v, error))
+      return false;
+    out = v;
+    return true;
+  }
+  bool optionalString(const std::string &name, std::string &out) {
+    return !has(name) || file.getString(key(name), out, error);
+  }
+  /// Fails with "<path>: <arch>.<name> <problem>".
+  bool fail(const std::string &name, const std::string &problem) {
+    error = file.errorPrefix() + key(name) + " " + problem;
+    return false;
+  }
+  std::string key(const std::string &name) const { return arch + "." + name; }
+
+private:
+  const GGUFFile &file;
+  std::string arch;
+  std::string &error;
+};
+
+bool readRope(HyperparameterReader &r, ModelConfig &c) {
+  RopeParams &rope = c.rope;
+  std::string type = "none";
+  if (!r.optionalF32("rope.freq_base", rope.base) ||
+      !r.optionalU32("rope.dimension_count", rope.dim) ||
+      !r.optionalString("rope.scaling.type", type))
+    return false;
+  if (!(rope.base > 0))
+    return r.fail("rope.freq_base", "must be positive");
+  if (rope.dim < 0 || rope.dim > c.headDim || rope.dim % 2 != 0)
+    return r.fail("rope.dimension_count",
+                  "must be even and at most the head size " + std::to_string(c.headDim));
+  if (type == "none")
+    return true;
+  if (type != "linear" && type != "yarn")
+    return r.fail("rope.scaling.type", "'" + type + "' is not none, linear or yarn");
+  rope.scaling = type == "linear" ? tfm::RopeScaling::linear : tfm::RopeScaling::yarn;
+  if (!r.has("rope.scaling.factor"))
+    return r.fail("rope.scaling.factor", "is missing (rope.scaling.type is " + type + ")");
+  if (!r.optionalF32("rope.scaling.factor", rope.factor))
+    return false;
+  if (!(rope.factor >= 1.0))
+    return r.fail("rope.scaling.factor", "must be at least 1");
+  if (rope.scaling != tfm::RopeScaling::yarn)
+    return true;
+  if (!r.has("rope.scaling.original_context_length"))
+    return r.fail("rope.scaling.original_context_length", "is missing (YaRN needs it)");
+  if (!r.u32("rope.scaling.original_context_length", rope.originalContext) ||
+      !r.optionalF32("rope.scaling.yarn_beta_fast", rope.betaFast) ||
+      !r.optionalF32("rope.scaling.yarn_beta_slow", rope.betaSlow))
+    return false;
+  if (rope.originalContext <= 0)
+    return r.fail("rope.scaling.original_context_length", "must be positive");
+  return true;
+}
+
+bool readConfig(const GGUFFile &file, ModelConfig &c, std::string &error) {
+  if (!file.getString("general.architecture", c.arch, error))
+    return false;
+  if (!isSupportedArchitecture(c.arch)) {
+    error = file.errorPrefix() + "architecture '" + c.arch +
+            "' is not supported (supported: qwen3)";
+    return false;
+  }
+  if (file.has("general.name") && !file.getString("general.name", c.name, error))
+    return false;
+  HyperparameterReader r(file, c.arch, error);
+  if (!r.u32("block_count", c.layers) || !r.u32("embedding_length", c.hidden) ||
+      !r.u32("feed_forward_length", c.ffn) || !r.u32("context_length", c.contextLength) ||
+      !r.u32("attention.head_count", c.heads))
+    return false;
+  c.kvHeads = c.heads;
+  if (!r.optionalU32("attention.head_count_kv", c.kvHeads))
+    return false;
+  for (auto [name, v] : {std::pair<const char *, int64_t>{"block_count", c.layers},
+                         {"embedding_length", c.hidden},
+                         {"feed_forward_length", c.ffn},
+                         {"context_length", c.contextLength},
+                         {"attention.head_count", c.heads},
+                         {"attention.head_count_kv", c.kvHeads}})
+    if (v <= 0)
+      return r.fail(name, "must be positive");
+  if (c.heads % c.kvHeads != 0)
+    return r.fail("attention.head_count", std::to_string(c.heads) +
+                                              " is not a multiple of head_count_kv " +
+                                              std::to_string(c.kvHeads));
+  c.headDim = c.hidden / c.heads;
+  int64_t valueDim = -1;
+  if (!r.optionalU32("attention.key_length", c.headDim) ||
+      !r.optionalU32("attention.value_length", valueDim))
+    return false;
+  if (c.headDim <= 0 || c.headDim % 2 != 0)
+    return r.fail("attention.key_length", "must be positive and even");
+  if (valueDim >= 0 && valueDim != c.headDim)
+    return r.fail("attention.value_length",
+                  std::to_string(valueDim) + " differs from key_length " +
+                      std::to_string(c.headDim) + " (not supported for " + c.arch + ")");
+  double eps = -1;
+  if (!r.has("attention.layer_norm_rms_epsilon"))
+    return r.fail("attention.layer_norm_rms_epsilon", "is missing");
+  if (!r.optionalF32("attention.layer_norm_rms_epsilon", eps))
+    return false;
+  if (!(eps > 0))
+    return r.fail("attention.layer_norm_rms_epsilon", "must be positive");
+  c.rmsEps = eps;
+  return readRope(r, c);
+}
+
+std::optional<tfm::StorageType> storageOf(GGMLType t) {
+  switch (t) {
+  case GGMLType::F32: return tfm::StorageType::f32;
+  case GGMLType::F16: return tfm::StorageType::f16;
+  case GGMLType::BF16: return tfm::StorageType::bf16;
+  case GGMLType::Q8_0: return tfm::StorageType::q8_0;
+  case GGMLType::Q4_0: return tfm::StorageType::q4_0;
+  case GGMLType::Q4_K: return tfm::StorageType::q4_k;
+  case GGMLType::Q6_K: return tfm::StorageType::q6_k;
+  default: return std::nullopt;
+  }
+}
+
+bool readWeights(const GGUFFile &file, ModelDescription &d, std::string &error) {
+  for (const gguf::TensorInfo &t : file.tensors()) {
+    std::optional<tfm::StorageType> storage = storageOf(t.type);
+    if (!storage) {
+      error = file.errorPrefix() + "tensor '" + t.name + "' has type " +
+              gguf::ggmlTypeName(t.type) +
+              ", which lmc cannot read (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)";
+      return false;
+    }
+    // llama.cpp loads a quantized norm and aborts at the first decode; say so
+    // up front instead.
+    if (t.ne.size() == 1 && *storage != tfm::StorageType::f32) {
+      error = file.errorPrefix() + "1-D tensor '" + t.name + "' is stored as " +
+              gguf::ggmlTypeName(t.type) + "; norms and biases must be F32";
+      return false;
+    }
+    WeightInfo info;
+    for (auto it = t.ne.rbegin(); it != t.ne.rend(); ++it)
+      info.shape.push_back(int64_t(*it));
+    info.storage = *storage;
+    info.offset = file.dataOffset() + t.offset;
+    d.weights[t.name] = std::move(info);
+  }
+  auto embedding = d.weights.find("token_embd.weight");
+  if (embedding == d.weights.end()) {
+    error = file.errorPrefix() + "tensor 'token_embd.weight' is missing";
+    return false;
+  }
+  if (embedding->second.shape.size() != 2) {
+    error = file.errorPrefix() + "tensor 'token_embd.weight' is not 2-D";
+    return false;
+  }
+  d.config.vocab = embedding->second.shape[0];
+  return true;
+}
+} // namespace
+
+bool lmc::frontend::importGGUF(const std::string &path, ImportedModel &model,
+                               std::string &error) {
+  std::unique_ptr<GGUFFile> file = GGUFFile::open(path, error);
+  if (!file)
+    return false;
+  if (!readConfig(*file, model.description.config, error) ||
+      !readWeights(*file, model.description, error))
+    return false;
+  if (hasGGUFTokenizer(*file)) {
+    if (!loadGGUFTokenizer(*file, model.tokenizer, error))
+      return false;
+    if ((int64_t)model.tokenizer.tokens.size() > model.description.config.vocab) {
+      error = file->errorPrefix() + "the tokenizer has " +
+              std::to_string(model.tokenizer.tokens.size()) +
+              " tokens but token_embd.weight only " +
+              std::to_string(model.description.config.vocab) + " rows";
+      return false;
+    }
+    if (model.tokenizer.chatTemplate.find("<|im_start|>") != std::string::npos)
+      model.chatFormat = "chatml";
+  }
+  model.weightsPath = path;
+  return true;
+}

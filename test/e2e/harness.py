@@ -1,0 +1,147 @@
+"""Shared pieces of lmc's end-to-end tests.
+
+The tests synthesize models with lmc-synth, compile them with `lmc compile`,
+run the executables, and compare with the references under test/reference
+(llama.cpp through node-llama-cpp, the real tokenizers). They need the build
+(LMC_BUILD_DIR, default <repo>/build), node, and the npm packages that
+scripts/setup.sh installs. Run with Debian's /usr/bin/python3 (numpy).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+SOURCE_DIR = os.environ.get(
+    "LMC_SOURCE_DIR",
+    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD_DIR = os.environ.get("LMC_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+BIN = os.path.join(BUILD_DIR, "bin")
+REFERENCE_DIR = os.path.join(SOURCE_DIR, "test", "reference")
+
+
+def report(message):
+    """A measured number, for the test log."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def tool(name):
+    return os.path.join(BIN, name)
+
+
+def run(args, check=True, errors="replace", **kw):
+    """Runs a command; returns the CompletedProcess with stdout and stderr
+    decoded as UTF-8 (no newline translation: output may hold CR)."""
+    proc = subprocess.run(list(map(str, args)), capture_output=True, **kw)
+    proc.stdout = proc.stdout.decode("utf-8", errors)
+    proc.stderr = proc.stderr.decode("utf-8", "replace")
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stderr}")
+    return proc
+
+
+class WorkDir:
+    """A scratch directory per test class, removed unless LMC_KEEP_TEST_FILES."""
+
+    def __init__(self, name):
+        root = os.path.join(BUILD_DIR, "test-work")
+        os.makedirs(root, exist_ok=True)
+        self.path = tempfile.mkdtemp(prefix=name + "-", dir=root)
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    def remove(self):
+        if not os.environ.get("LMC_KEEP_TEST_FILES"):
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def synth(out, *options):
+    """Writes a model; returns its hyperparameters (lmc-synth --dump-config)."""
+    proc = run([tool("lmc-synth"), "-o", out, "--dump-config", *map(str, options)])
+    return json.loads(proc.stdout)
+
+
+def manifest(exe):
+    """The manifest compiled into an executable (`OUT info`)."""
+    return json.loads(run([exe, "info"]).stdout)
+
+
+def compile_model(model, out, *options):
+    run([tool("lmc"), "compile", model, "-o", out, *options])
+    return out
+
+
+def ids_arg(ids):
+    return ",".join(map(str, ids))
+
+
+def lmc_logits(exe, tokens, vocab, work):
+    """Logits of every prompt position from a compiled executable."""
+    path = work.file(os.path.basename(exe) + ".logits")
+    run([exe, "--tokens", ids_arg(tokens), "-n", "0", "--logits-out", path, "-t", "2"])
+    return read_logits(path, len(tokens), vocab)
+
+
+def lmc_greedy(exe, tokens, n):
+    out = run([exe, "--tokens", ids_arg(tokens), "-n", str(n), "--temp", "0",
+               "--ids", "-t", "2"]).stdout
+    return [int(t) for t in out.split()]
+
+
+def read_logits(path, rows, vocab):
+    data = np.fromfile(path, dtype="<f4")
+    if data.size != rows * vocab:
+        raise AssertionError(f"{path}: {data.size} floats, expected {rows} x {vocab}")
+    return data.reshape(rows, vocab)
+
+
+def llama(*args):
+    """Runs test/reference/llama.mjs (llama.cpp, F32 KV cache, no flash attention)."""
+    return run(["node", os.path.join(REFERENCE_DIR, "llama.mjs"), *map(str, args)])
+
+
+def llama_logits(model, tokens, vocab, work):
+    path = work.file(os.path.basename(model) + ".llama.logits")
+    llama("--model", model, "--tokens", ids_arg(tokens), "--logits-out", path)
+    return read_logits(path, len(tokens), vocab)
+
+
+def llama_greedy(model, tokens, n):
+    out = llama("--model", model, "--tokens", ids_arg(tokens), "--greedy", n).stdout
+    return [int(t) for t in out.split()]
+
+
+def prompt_ids(seed, n, vocab, low=0):
+    rng = np.random.default_rng(seed)
+    return [int(t) for t in rng.integers(low, vocab, n)]
+
+
+class TestCase(unittest.TestCase):
+    """A TestCase with a scratch directory shared by the class."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = WorkDir(cls.__name__)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.work.remove()
+
+    def assertGreedyEqual(self, ours, reference, eos_ids=()):
+        """Our executable stops at an end-of-generation id (not printed);
+        llama.mjs does not. Equal up to where ours stopped, and the stop is
+        the reference's next token being an eos id."""
+        self.assertEqual(ours, reference[:len(ours)])
+        if len(ours) < len(reference):
+            self.assertIn(reference[len(ours)], eos_ids,
+                          f"generation stopped after {len(ours)} tokens without eos")
+
+
+def main():
+    unittest.main(verbosity=2)
