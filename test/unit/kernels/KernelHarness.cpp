@@ -2,6 +2,7 @@
 #include "test/unit/kernels/KernelHarness.h"
 #include "compiler/Pipelines.h"
 #include "compiler/Registration.h"
+#include "passes/Passes.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -53,9 +54,22 @@ bool KernelHarness::compile(const std::string &source, bool fuse) {
     lastError = "parse error: " + diagnostics;
     return false;
   }
+  // Fusion first, on its own, so tests can see which tfm ops it left.
+  PassManager fusion(ctx.get(), ModuleOp::getOperationName());
+  if (fuse)
+    lmc::addFusionPasses(fusion);
+  if (failed(fusion.run(*module))) {
+    lastError = "fusion failed: " + diagnostics;
+    return false;
+  }
+  tfmOps.clear();
+  module->walk([&](Operation *op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "tfm")
+      tfmOps.insert(op->getName().getStringRef().str());
+  });
   PassManager pm(ctx.get(), ModuleOp::getOperationName());
   lmc::CPUPipelineOptions options;
-  options.fuse = fuse;
+  options.fuse = false;
   lmc::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module))) {
     lastError = "lowering failed: " + diagnostics;

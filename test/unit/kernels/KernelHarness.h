@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ public:
   bool compile(const std::string &source, bool fuse = true);
   /// The C-interface entry point of function `name`, or null.
   void *lookup(const std::string &name);
+  /// The tfm ops (e.g. "tfm.rms_norm") in the module after fusion, as last
+  /// compiled.
+  const std::set<std::string> &opsAfterFusion() const { return tfmOps; }
   /// The error of the last failed compile.
   const std::string &error() const { return lastError; }
 
@@ -60,6 +64,7 @@ private:
   std::unique_ptr<mlir::MLIRContext> ctx;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::string lastError;
+  std::set<std::string> tfmOps;
 };
 
 /// Deterministic random data for tests.

@@ -194,6 +194,15 @@ TEST_F(Cli, Tokenize) {
   EXPECT_EQ(r.out, "\n");
 }
 
+TEST_F(Cli, InfoPrintsTheManifest) {
+  Result r = run({"info"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.front(), '{');
+  EXPECT_EQ(r.out.back(), '\n');
+  EXPECT_NE(r.out.find("\"arch\""), std::string::npos);
+}
+
 TEST_F(Cli, TokenizeNeedsNoWeights) {
   std::string exe = dir + "/model";
   ASSERT_EQ(std::system(("cp '" LMC_FAKE_MODEL_EXE "' '" + exe + "'").c_str()),

@@ -160,6 +160,11 @@ TEST(CommandLine, Tokenize) {
   expectError({"tokenize", "a", "b"}, "tokenize takes exactly one argument");
 }
 
+TEST(CommandLine, Info) {
+  EXPECT_EQ(parseOk({"info"}).command, Command::Info);
+  expectError({"info", "x"}, "info takes no arguments");
+}
+
 TEST(CommandLine, Chat) {
   Options o = parseOk({"chat", "--temp", "0", "-n", "20", "--ctx", "512", "-t",
                        "1", "--seed", "3"});
