@@ -14,7 +14,7 @@ using namespace lmc::rt::cli;
 namespace {
 
 enum class Flag {
-  Prompt, Tokens, NPredict, Temp, TopK, TopP, MinP, Seed, Threads, Ctx, Ids,
+  Prompt, Tokens, NPredict, Temp, TopK, TopP, MinP, Seed, Threads, Ctx, Ids, IgnoreEos,
   LogitsOut, Help,
 };
 
@@ -38,6 +38,7 @@ const FlagInfo kFlags[] = {
     {"-t", "--threads", Flag::Threads, true},
     {"--ctx", nullptr, Flag::Ctx, true},
     {"--ids", nullptr, Flag::Ids, false},
+    {"--ignore-eos", nullptr, Flag::IgnoreEos, false},
     {"--logits-out", nullptr, Flag::LogitsOut, true},
     {"-h", "--help", Flag::Help, false},
 };
@@ -253,6 +254,9 @@ bool lmc::rt::cli::parseCommandLine(const std::vector<std::string> &args,
     case Flag::Ids:
       options.ids = true;
       break;
+    case Flag::IgnoreEos:
+      options.ignoreEos = true;
+      break;
     case Flag::LogitsOut:
       if (value.empty()) {
         err = name + ": the file name is empty";
@@ -288,7 +292,7 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          " [-p TEXT | --tokens ID,ID,...] [-n N] [--temp T] [--top-k K]\n"
          "           [--top-p P] [--min-p P] [--seed S] [-t THREADS] "
          "[--ctx N] [--ids]\n"
-         "           [--logits-out FILE]\n"
+         "           [--logits-out FILE] [--ignore-eos]\n"
          "       " + program + " tokenize TEXT\n"
          "       " + program + " info\n"
          "       " + program + " chat [-n N] [--temp T] [--top-k K] "
@@ -321,6 +325,7 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          "at most 4096)\n"
          "  --ids                print only the generated token ids, on one "
          "line\n"
+         "  --ignore-eos         do not stop at end-of-sequence tokens (benchmarks)\n"
          "  --logits-out FILE    write the logits of every prompt position, "
          "float32\n"
          "                       little-endian [prompt tokens x vocab], no "

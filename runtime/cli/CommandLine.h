@@ -45,6 +45,8 @@ struct Options {
   int64_t ctx = 0;
 
   bool ids = false;
+  /// --ignore-eos: generate all N tokens (end-of-sequence ids included).
+  bool ignoreEos = false;
   /// --logits-out; empty when not given.
   std::string logitsOut;
 

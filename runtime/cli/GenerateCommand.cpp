@@ -178,7 +178,7 @@ int lmc::rt::cli::runGenerate(Model &model, const Options &options) {
   std::string idsLine;
   for (int64_t i = 0; i < toGenerate; ++i) {
     int32_t token = sampler.sample(logits.data(), vocab);
-    if (manifest.isEos(token))
+    if (manifest.isEos(token) && !options.ignoreEos)
       break;
     ++generated;
     if (options.ids) {

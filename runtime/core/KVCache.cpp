@@ -45,9 +45,9 @@ std::unique_ptr<KVCache> KVCache::create(const KVCacheShape &shape,
           std::to_string(capacity) + " tokens): " + std::strerror(errno);
     return nullptr;
   }
-#ifdef MADV_HUGEPAGE
-  ::madvise(p, bytes, MADV_HUGEPAGE);
-#endif
+  // No MADV_HUGEPAGE: positions are the second-innermost axis, so the first
+  // token touches every (layer, stream, head) run of `capacity * dim` floats;
+  // huge pages would make each touch fault in (and compact for) 2 MiB.
   std::unique_ptr<KVCache> cache(new KVCache());
   cache->shape_ = shape;
   cache->capacity_ = capacity;

@@ -156,6 +156,12 @@ TEST_F(Cli, StopsAtEosWithoutPrintingIt) {
   EXPECT_EQ(r.out, "Hi!\n");
 }
 
+TEST_F(Cli, IgnoreEosGeneratesAllTokens) {
+  Result r = run({"--tokens", "72,33", "-n", "5", "--temp", "0", "--ids", "--ignore-eos"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("generated: 5 tokens"), std::string::npos) << r.err;
+}
+
 TEST_F(Cli, PromptOnly) {
   // UTF-8 split over two byte tokens is printed whole.
   Result r = run({"--tokens", "195,169", "-n", "0"});

@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""lmc against llama.cpp on one GGUF file, same thread count, one table.
+
+    bench/bench.py MODEL.gguf [--threads 2] [--repeats 3] [--prompt 512] [--gen 128]
+                   [--exe OUT] [--markdown]
+
+Compiles MODEL with lmc (unless --exe names a compiled one), then alternates
+runs of the lmc executable and of llama.cpp (node-llama-cpp 3.22.1, CPU, its
+default settings) and reports medians of: prefill tokens/s (a prompt of
+random ids), decode tokens/s (greedy, --ignore-eos), time to first token and
+peak RSS. It measures the machine's read bandwidth with lmc-bandwidth at the
+same thread count and gives lmc's decode speed as a fraction of the roofline
+bandwidth / (bytes read per token: every weight but the embedding table, one
+embedding row, and the KV cache up to the mid-generation position).
+
+Runs during which other processes used more than a quarter of a core are
+marked as disturbed (from /proc/stat and this process tree's CPU time).
+llama.cpp's numbers are given twice: wall-clock through the node binding
+(what the binding costs, ~13 ms/token at 2 threads per reference-facts.md) and
+llama.cpp's own llama_perf counters (its compute alone).
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.environ.get("LMC_BUILD_DIR", os.path.join(ROOT, "build"))
+sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
+import gguf_edit  # noqa: E402
+
+TIMING = re.compile(r"prompt: (\d+) tokens in ([\d.]+) ms .*generated: (\d+) tokens in ([\d.]+) ms")
+
+
+def cpu_busy():
+    """(busy jiffies of the whole machine, jiffies elapsed) from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def peak_rss(args):
+    """Peak RSS (MiB) of one run of args, from GNU time in a child."""
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *args], capture_output=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{args[0]} failed:\n{proc.stderr.decode(errors='replace')}")
+    return int(proc.stderr.decode().strip().splitlines()[-1]) / 1024, proc
+
+
+def bytes_per_token(model_path, position):
+    g = gguf_edit.GGUF(model_path)
+    sizes = {t.name: len(t.data) for t in g.tensors}
+    tied = "output.weight" not in sizes
+    embd = g.tensor("token_embd.weight")
+    total = sum(sizes.values())
+    if not tied:
+        total -= sizes["token_embd.weight"]
+    total += len(embd.data) // embd.ne[1]
+    arch = g.metadata["general.architecture"].value
+    meta = lambda k: g.metadata[f"{arch}.{k}"].value
+    layers, heads = meta("block_count"), meta("attention.head_count")
+    kv_heads = meta("attention.head_count_kv") if f"{arch}.attention.head_count_kv" in g.metadata else heads
+    head_dim = meta("attention.key_length") if f"{arch}.attention.key_length" in g.metadata \
+        else meta("embedding_length") // heads
+    kv = 2 * layers * kv_heads * head_dim * 4 * position  # f32 cache read per token
+    return total, kv
+
+
+def lmc_run(exe, prompt, gen, threads):
+    args = [exe, "--tokens", ",".join(map(str, prompt)), "-n", str(gen), "--temp", "0",
+            "--ignore-eos", "--ids", "-t", str(threads)]
+    busy0, total0 = cpu_busy()
+    rss, proc = peak_rss(args)
+    busy1, total1 = cpu_busy()
+    m = TIMING.search(proc.stderr.decode())
+    if not m:
+        raise SystemExit("no timing line from " + exe)
+    n_prompt, prompt_ms, n_gen, gen_ms = int(m[1]), float(m[2]), int(m[3]), float(m[4])
+    return {"prefill": n_prompt / prompt_ms * 1e3, "decode": n_gen / gen_ms * 1e3,
+            "ttft_ms": prompt_ms + gen_ms / max(n_gen, 1), "rss": rss,
+            "load": foreign_load(busy1 - busy0, total1 - total0, threads)}
+
+
+def llama_run(model, prompt_len, gen, threads):
+    args = ["node", os.path.join(ROOT, "test", "reference", "llama_bench.mjs"), "--model", model,
+            "--threads", str(threads), "--prompt", str(prompt_len), "--gen", str(gen)]
+    busy0, total0 = cpu_busy()
+    rss, proc = peak_rss(args)
+    busy1, total1 = cpu_busy()
+    r = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    decoded = gen - 1  # the first token comes with the prompt
+    return {"prefill": prompt_len / r["prompt_ms"] * 1e3,
+            "decode": decoded / r["decode_ms"] * 1e3,
+            "ttft_ms": r["ttft_ms"], "rss": rss,
+            "prefill_own": prompt_len / r["llama_prompt_ms"] * 1e3 if r["llama_prompt_ms"] else None,
+            "decode_own": r["llama_eval_tokens"] / r["llama_eval_ms"] * 1e3 if r["llama_eval_ms"] else None,
+            "load": foreign_load(busy1 - busy0, total1 - total0, threads)}
+
+
+def foreign_load(busy, total, threads):
+    """Cores kept busy by others during a run: machine busy time minus what a
+    run of `threads` threads can use, never below zero (an estimate: the run
+    itself may not keep all its threads busy)."""
+    ncpu = os.cpu_count()
+    busy_cores = busy / max(total, 1) * ncpu
+    return max(0.0, busy_cores - threads)
+
+
+def median(rows, key):
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("model")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--prompt", type=int, default=512)
+    ap.add_argument("--gen", type=int, default=128)
+    ap.add_argument("--exe", help="an executable lmc compiled from MODEL (default: compile now)")
+    ap.add_argument("--skip-llama", action="store_true")
+    ap.add_argument("--json", help="also write the results to this file")
+    args = ap.parse_args()
+
+    rows = []
+    info = {}
+    exe = args.exe
+    if not exe:
+        out_dir = tempfile.mkdtemp(prefix="lmc-bench-")
+        exe = os.path.join(out_dir, "model")
+        t0 = time.monotonic()
+        subprocess.run([os.path.join(BUILD, "bin", "lmc"), "compile", args.model, "-o", exe],
+                       check=True)
+        info["compile_s"] = time.monotonic() - t0
+    info["exe_mb"] = os.path.getsize(exe) / 2**20
+    bw = json.loads(subprocess.run([os.path.join(BUILD, "bin", "lmc-bandwidth"), "--threads",
+                                    str(args.threads)], capture_output=True, check=True).stdout)
+    info["bandwidth_gbs"] = bw["median_gbs"]
+    weights, kv = bytes_per_token(args.model, args.prompt + args.gen // 2)
+    info["bytes_per_token_mb"] = (weights + kv) / 1e6
+    roofline = bw["median_gbs"] * 1e9 / (weights + kv)
+
+    vocab_limit = 100000
+    prompt = [(i * 7919 + 13) % vocab_limit for i in range(args.prompt)]
+    lmc_rows, llama_rows = [], []
+    for _ in range(args.repeats):
+        lmc_rows.append(lmc_run(exe, prompt, args.gen, args.threads))
+        if not args.skip_llama:
+            llama_rows.append(llama_run(args.model, args.prompt, args.gen, args.threads))
+
+    def fmt(v, f="{:.1f}"):
+        return "—" if v is None else f.format(v)
+
+    lmc = {k: median(lmc_rows, k) for k in ("prefill", "decode", "ttft_ms", "rss", "load")}
+    ll = {k: median(llama_rows, k) for k in ("prefill", "decode", "ttft_ms", "rss", "load",
+                                             "prefill_own", "decode_own")} if llama_rows else {}
+    ratio = lambda a, b: None if not a or not b else a / b
+    lines = [
+        f"model {os.path.basename(args.model)}, {args.threads} threads, prompt {args.prompt}, "
+        f"generate {args.gen}, median of {args.repeats}",
+        f"read bandwidth {bw['median_gbs']:.1f} GB/s; {info['bytes_per_token_mb']:.1f} MB read per "
+        f"decoded token; roofline {roofline:.1f} tok/s"
+        + (f"; compile {info['compile_s']:.1f} s" if "compile_s" in info else "")
+        + f"; executable {info['exe_mb']:.1f} MiB",
+        "",
+        "| metric | lmc | llama.cpp (binding) | llama.cpp (own counters) | lmc / llama.cpp |",
+        "|---|---|---|---|---|",
+        f"| prefill tok/s | {fmt(lmc['prefill'])} | {fmt(ll.get('prefill'))} | "
+        f"{fmt(ll.get('prefill_own'))} | {fmt(ratio(lmc['prefill'], ll.get('prefill_own')), '{:.2f}x')} |",
+        f"| decode tok/s | {fmt(lmc['decode'])} | {fmt(ll.get('decode'))} | "
+        f"{fmt(ll.get('decode_own'))} | {fmt(ratio(lmc['decode'], ll.get('decode_own')), '{:.2f}x')} |",
+        f"| decode, fraction of roofline | {fmt(lmc['decode'] / roofline, '{:.0%}')} | "
+        f"{fmt(ratio(ll.get('decode'), roofline), '{:.0%}')} | "
+        f"{fmt(ratio(ll.get('decode_own'), roofline), '{:.0%}')} | |",
+        f"| time to first token ms | {fmt(lmc['ttft_ms'], '{:.0f}')} | {fmt(ll.get('ttft_ms'), '{:.0f}')} | | |",
+        f"| peak RSS MiB | {fmt(lmc['rss'], '{:.0f}')} | {fmt(ll.get('rss'), '{:.0f}')} | | |",
+        f"| other load, cores (max) | {fmt(max(r['load'] for r in lmc_rows), '{:.2f}')} | "
+        f"{fmt(max((r['load'] for r in llama_rows), default=None), '{:.2f}')} | | |",
+    ]
+    disturbed = [r for r in lmc_rows + llama_rows if r["load"] > 0.25]
+    if disturbed:
+        lines.append("")
+        lines.append(f"WARNING: {len(disturbed)} of {len(lmc_rows) + len(llama_rows)} runs "
+                     "disturbed by other load (> 0.25 cores); rerun on an idle machine")
+    print("\n".join(lines))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"info": info, "lmc": lmc_rows, "llama": llama_rows, "roofline": roofline}, f,
+                      indent=1)
+
+
+if __name__ == "__main__":
+    main()
