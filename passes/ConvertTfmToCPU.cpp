@@ -14,6 +14,8 @@
 #include "passes/Passes.h"
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/Kernels.h"
+#include "passes/cpu/Lowerings.h"
+#include "passes/cpu/LoweringUtils.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -54,99 +56,6 @@ struct CPUTypeConverter : TypeConverter {
 };
 
 //===----------------------------------------------------------------------===//
-// Helpers
-//===----------------------------------------------------------------------===//
-
-MemRefType memrefTypeOf(Value tensor) {
-  auto t = cast<RankedTensorType>(tensor.getType());
-  return MemRefType::get(t.getShape(), t.getElementType());
-}
-
-/// Allocates a buffer for `result`; its dynamic leading extent (if any) is
-/// `leading`.
-Value allocFor(OpBuilder &b, Location loc, Value result, Value leading) {
-  MemRefType type = memrefTypeOf(result);
-  SmallVector<Value> sizes;
-  if (type.getNumDynamicDims() > 0)
-    sizes.push_back(leading);
-  return allocBuffer(b, loc, type, sizes);
-}
-
-Value dimOf(OpBuilder &b, Location loc, Value memref, int64_t i) {
-  return memref::DimOp::create(b, loc, memref, i);
-}
-
-/// Views a contiguous buffer with another shape of the same element count.
-/// A dynamic leading extent of the result is derived from the element count.
-Value reshapeBuffer(OpBuilder &b, Location loc, Value buffer,
-                    ArrayRef<int64_t> shape) {
-  auto type = cast<MemRefType>(buffer.getType());
-  if (type.getShape() == shape)
-    return buffer;
-  Value flat = buffer;
-  if (type.getRank() != 1) {
-    ReassociationIndices all(type.getRank());
-    std::iota(all.begin(), all.end(), 0);
-    flat = memref::CollapseShapeOp::create(b, loc, buffer,
-                                           ArrayRef<ReassociationIndices>{all});
-  }
-  if (shape.size() == 1 && ShapedType::isDynamic(shape[0]))
-    return flat;
-  auto resultType = MemRefType::get(shape, type.getElementType());
-  SmallVector<OpFoldResult> sizes;
-  int64_t staticProduct = 1;
-  for (int64_t d : shape)
-    if (!ShapedType::isDynamic(d))
-      staticProduct *= d;
-  for (int64_t d : shape) {
-    if (!ShapedType::isDynamic(d)) {
-      sizes.push_back(b.getIndexAttr(d));
-      continue;
-    }
-    Value total = dimOf(b, loc, flat, 0);
-    sizes.push_back(arith::DivUIOp::create(
-                        b, loc, total,
-                        arith::ConstantIndexOp::create(b, loc, staticProduct))
-                        .getResult());
-  }
-  if (shape.size() == 1)
-    return memref::ReinterpretCastOp::create(b, loc, resultType, flat,
-                                             b.getIndexAttr(0), sizes,
-                                             ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  ReassociationIndices all(shape.size());
-  std::iota(all.begin(), all.end(), 0);
-  return memref::ExpandShapeOp::create(b, loc, resultType, flat,
-                                       ArrayRef<ReassociationIndices>{all}, sizes);
-}
-
-/// The buffer as [rows, last dim] (rows dynamic).
-Value asRows(OpBuilder &b, Location loc, Value buffer) {
-  auto type = cast<MemRefType>(buffer.getType());
-  return reshapeBuffer(b, loc, buffer, {ShapedType::kDynamic, type.getShape().back()});
-}
-
-/// Extent i of a buffer as an OpFoldResult.
-OpFoldResult extentOf(OpBuilder &b, Location loc, Value buffer, int64_t i) {
-  auto type = cast<MemRefType>(buffer.getType());
-  if (!type.isDynamicDim(i))
-    return b.getIndexAttr(type.getDimSize(i));
-  return dimOf(b, loc, buffer, i);
-}
-
-Value extentValue(OpBuilder &b, Location loc, Value buffer, int64_t i) {
-  return getValueOrCreateConstantIndexOp(b, loc, extentOf(b, loc, buffer, i));
-}
-
-SmallVector<utils::IteratorType> parallelIterators(int64_t rank) {
-  return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
-}
-
-template <typename Op>
-func::FuncOp getParentFunc(Op op) {
-  return op->template getParentOfType<func::FuncOp>();
-}
-
-//===----------------------------------------------------------------------===//
 // Weights
 //===----------------------------------------------------------------------===//
 
@@ -160,7 +69,7 @@ struct WeightOpLowering : OpConversionPattern<WeightOp> {
     if (!decl || !decl.getOffset())
       return op.emitOpError("weight '")
              << op.getName() << "' has no offset in the weights file";
-    func::FuncOp fn = getParentFunc(op);
+    auto fn = op->getParentOfType<func::FuncOp>();
     if (!fn || fn.getNumArguments() == 0 ||
         !fn.getArgAttr(0, kWeightsArgAttr))
       return op.emitOpError("is not in a function with a weights argument");
@@ -210,8 +119,10 @@ struct EmbeddingOpLowering : OpConversionPattern<EmbeddingOp> {
     Value out = allocFor(rewriter, loc, op.getResult(), dimOf(rewriter, loc, ids, 0));
     auto kernel = getEmbeddingKernel(rewriter, op->getParentOfType<ModuleOp>(),
                                      cast<WeightType>(op.getTable().getType()));
+    // Ids of any rank gather rows one after another.
+    Value flatIds = reshapeBuffer(rewriter, loc, ids, {ShapedType::kDynamic});
     func::CallOp::create(rewriter, loc, kernel,
-                         ValueRange{adaptor.getTable(), ids, asRows(rewriter, loc, out)});
+                         ValueRange{adaptor.getTable(), flatIds, asRows(rewriter, loc, out)});
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -308,13 +219,16 @@ struct AttentionOpLowering : OpConversionPattern<AttentionOp> {
     Value out = allocFor(rewriter, loc, op.getResult(), dimOf(rewriter, loc, q, 0));
     auto cache = cast<KVCacheType>(op.getCache().getType());
     auto kernel = getAttentionKernel(rewriter, op->getParentOfType<ModuleOp>(),
-                                     getShape(op.getQuery())[1], cache);
+                                     getShape(op.getQuery())[1], cache,
+                                     /*withSinks=*/bool(op.getSinks()));
     Value layer = arith::ConstantIndexOp::create(rewriter, loc, op.getLayer());
     Value window = arith::ConstantIndexOp::create(rewriter, loc, op.getWindow());
     Value scale = arith::ConstantOp::create(rewriter, loc, op.getScaleAttr());
-    func::CallOp::create(rewriter, loc, kernel,
-                         ValueRange{q, adaptor.getCache(), out, layer,
-                                    adaptor.getStart(), window, scale});
+    SmallVector<Value> args{q, adaptor.getCache(), out, layer, adaptor.getStart(),
+                            window, scale};
+    if (op.getSinks())
+      args.push_back(adaptor.getSinks());
+    func::CallOp::create(rewriter, loc, kernel, args);
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -410,63 +324,6 @@ struct ConstantOpLowering : OpConversionPattern<ConstantOp> {
   }
 };
 
-/// Indexing map of a broadcast operand into a result of rank `rank`: shapes
-/// align at the end, and static size-1 dimensions stretch.
-AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> operand,
-                       ArrayRef<int64_t> result) {
-  int64_t rank = result.size(), lead = rank - operand.size();
-  SmallVector<AffineExpr> exprs;
-  for (auto [j, d] : llvm::enumerate(operand)) {
-    int64_t i = lead + j;
-    if (d == 1 && result[i] != 1)
-      exprs.push_back(getAffineConstantExpr(0, ctx));
-    else
-      exprs.push_back(getAffineDimExpr(i, ctx));
-  }
-  return AffineMap::get(rank, 0, exprs, ctx);
-}
-
-/// A buffer for an elementwise result whose dynamic dimensions come from
-/// operands that have them at the same (end-aligned) position.
-Value allocElementwise(OpBuilder &b, Location loc, Value result,
-                       ValueRange operands) {
-  MemRefType type = memrefTypeOf(result);
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < type.getRank(); ++i) {
-    if (!type.isDynamicDim(i))
-      continue;
-    for (Value operand : operands) {
-      auto t = cast<MemRefType>(operand.getType());
-      int64_t j = i - (type.getRank() - t.getRank());
-      if (j >= 0 && t.isDynamicDim(j)) {
-        sizes.push_back(dimOf(b, loc, operand, j));
-        break;
-      }
-    }
-  }
-  return allocBuffer(b, loc, type, sizes);
-}
-
-using ScalarBuilder = function_ref<Value(OpBuilder &, Location, ValueRange)>;
-
-/// out = f(operands...) elementwise with broadcasting.
-Value buildElementwise(OpBuilder &b, Location loc, Value result,
-                       ValueRange operands, ScalarBuilder f) {
-  Value out = allocElementwise(b, loc, result, operands);
-  ArrayRef<int64_t> shape = cast<MemRefType>(out.getType()).getShape();
-  SmallVector<AffineMap> maps;
-  for (Value operand : operands)
-    maps.push_back(broadcastMap(b.getContext(),
-                                cast<MemRefType>(operand.getType()).getShape(), shape));
-  maps.push_back(b.getMultiDimIdentityMap(shape.size()));
-  linalg::GenericOp::create(
-      b, loc, operands, ValueRange{out}, maps, parallelIterators(shape.size()),
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(nb, nloc, f(nb, nloc, args.drop_back()));
-      });
-  return out;
-}
-
 template <typename TfmOp, typename ArithOp>
 struct BinaryOpLowering : OpConversionPattern<TfmOp> {
   using OpConversionPattern<TfmOp>::OpConversionPattern;
@@ -474,7 +331,7 @@ struct BinaryOpLowering : OpConversionPattern<TfmOp> {
   matchAndRewrite(TfmOp op, typename TfmOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Value out = buildElementwise(
-        rewriter, op.getLoc(), op.getResult(),
+        rewriter, op.getLoc(), memrefTypeOf(op.getResult()),
         ValueRange{adaptor.getLhs(), adaptor.getRhs()},
         [](OpBuilder &b, Location loc, ValueRange a) -> Value {
           return ArithOp::create(b, loc, a[0], a[1]);
@@ -494,7 +351,7 @@ struct UnaryOpLowering : OpConversionPattern<TfmOp> {
   LogicalResult
   matchAndRewrite(TfmOp op, typename TfmOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value out = buildElementwise(rewriter, op.getLoc(), op.getResult(),
+    Value out = buildElementwise(rewriter, op.getLoc(), memrefTypeOf(op.getResult()),
                                  ValueRange{adaptor.getInput()},
                                  [](OpBuilder &b, Location loc, ValueRange a) {
                                    return scalar(b, loc, a[0]);
@@ -523,43 +380,6 @@ struct UnaryOpLowering : OpConversionPattern<TfmOp> {
   }
 };
 
-/// Reduces `input` along `axis` into a keep-dim buffer filled with `init`.
-Value buildReduction(OpBuilder &b, Location loc, Value input, int64_t axis,
-                     float init, ScalarBuilder combine) {
-  auto type = cast<MemRefType>(input.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  shape[axis] = 1;
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    if (ShapedType::isDynamic(shape[i]))
-      sizes.push_back(dimOf(b, loc, input, i));
-  Value out = allocBuffer(b, loc, MemRefType::get(shape, type.getElementType()), sizes);
-  Value initValue = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(init));
-  linalg::FillOp::create(b, loc, ValueRange{initValue}, ValueRange{out});
-  int64_t rank = type.getRank();
-  SmallVector<AffineExpr> outExprs;
-  SmallVector<utils::IteratorType> iterators = parallelIterators(rank);
-  for (int64_t i = 0; i < rank; ++i)
-    outExprs.push_back(i == axis ? getAffineConstantExpr(0, b.getContext())
-                                 : getAffineDimExpr(i, b.getContext()));
-  iterators[axis] = utils::IteratorType::reduction;
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
-                              AffineMap::get(rank, 0, outExprs, b.getContext())};
-  linalg::GenericOp::create(b, loc, ValueRange{input}, ValueRange{out}, maps,
-                            iterators,
-                            [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                              linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args));
-                            });
-  return out;
-}
-
-Value addF(OpBuilder &b, Location loc, ValueRange a) {
-  return arith::AddFOp::create(b, loc, a[0], a[1]);
-}
-Value maxF(OpBuilder &b, Location loc, ValueRange a) {
-  return arith::MaximumFOp::create(b, loc, a[0], a[1]);
-}
-
 /// Converts an extent to f32.
 Value extentAsF32(OpBuilder &b, Location loc, Value buffer, int64_t axis) {
   Value n = extentValue(b, loc, buffer, axis);
@@ -584,7 +404,7 @@ struct ReduceOpLowering : OpConversionPattern<TfmOp> {
       out = buildReduction(rewriter, loc, input, axis, 0.0f, addF);
       if constexpr (std::is_same_v<TfmOp, ReduceMeanOp>) {
         Value count = extentAsF32(rewriter, loc, input, axis);
-        out = buildElementwise(rewriter, loc, op.getResult(), ValueRange{out},
+        out = buildElementwise(rewriter, loc, memrefTypeOf(op.getResult()), ValueRange{out},
                                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                                  return arith::DivFOp::create(b, l, a[0], count);
                                });
@@ -601,17 +421,28 @@ struct SoftmaxOpLowering : OpConversionPattern<SoftmaxOp> {
   matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value x = adaptor.getInput();
+    Value x = adaptor.getInput(), sinks = adaptor.getSinks();
     int64_t axis = op.getAxis();
+    MemRefType type = memrefTypeOf(op.getResult());
     Value max = buildReduction(rewriter, loc, x, axis,
                                -std::numeric_limits<float>::infinity(), maxF);
-    Value exps = buildElementwise(rewriter, loc, op.getResult(), ValueRange{x, max},
-                                  [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                    return math::ExpOp::create(
-                                        b, l, arith::SubFOp::create(b, l, a[0], a[1]));
-                                  });
+    // A sink is one more logit of its row: in the maximum and the sum.
+    if (sinks)
+      max = buildElementwise(rewriter, loc, cast<MemRefType>(max.getType()),
+                             ValueRange{max, sinks}, maxF);
+    auto expOfDifference = [](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return math::ExpOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+    };
+    Value exps = buildElementwise(rewriter, loc, type, ValueRange{x, max}, expOfDifference);
     Value sum = buildReduction(rewriter, loc, exps, axis, 0.0f, addF);
-    Value out = buildElementwise(rewriter, loc, op.getResult(), ValueRange{exps, sum},
+    if (sinks)
+      sum = buildElementwise(rewriter, loc, cast<MemRefType>(sum.getType()),
+                             ValueRange{sum, sinks, max},
+                             [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                               return arith::AddFOp::create(
+                                   b, l, a[0], expOfDifference(b, l, a.drop_front()));
+                             });
+    Value out = buildElementwise(rewriter, loc, type, ValueRange{exps, sum},
                                  [](OpBuilder &b, Location l, ValueRange a) -> Value {
                                    return arith::DivFOp::create(b, l, a[0], a[1]);
                                  });
@@ -630,7 +461,7 @@ struct CausalMaskOpLowering : OpConversionPattern<CausalMaskOp> {
     int64_t rank = getShape(op.getScores()).size();
     int64_t window = op.getWindow();
     Value out = buildElementwise(
-        rewriter, loc, op.getResult(), ValueRange{adaptor.getScores()},
+        rewriter, loc, memrefTypeOf(op.getResult()), ValueRange{adaptor.getScores()},
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           Value s = linalg::IndexOp::create(b, l, rank - 2);
           Value t = linalg::IndexOp::create(b, l, rank - 1);
@@ -787,7 +618,7 @@ struct ConcatOpLowering : OpConversionPattern<ConcatOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     int64_t axis = op.getAxis();
-    Value out = allocElementwise(rewriter, loc, op.getResult(), adaptor.getInputs());
+    Value out = allocElementwise(rewriter, loc, memrefTypeOf(op.getResult()), adaptor.getInputs());
     int64_t offset = 0;
     for (Value in : adaptor.getInputs()) {
       int64_t size = cast<MemRefType>(in.getType()).getDimSize(axis);
@@ -808,7 +639,7 @@ struct RepeatInterleaveOpLowering : OpConversionPattern<RepeatInterleaveOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value in = adaptor.getInput();
-    Value out = allocElementwise(rewriter, loc, op.getResult(), ValueRange{in});
+    Value out = allocElementwise(rewriter, loc, memrefTypeOf(op.getResult()), ValueRange{in});
     int64_t rank = cast<MemRefType>(in.getType()).getRank();
     MLIRContext *ctx = getContext();
     SmallVector<AffineExpr> exprs;
@@ -891,6 +722,7 @@ struct ConvertTfmToCPUPass
         ReshapeOpLowering, TransposeOpLowering, SliceOpLowering,
         LastRowsOpLowering, ConcatOpLowering, RepeatInterleaveOpLowering>(
         typeConverter, ctx);
+    populateExpertLoweringPatterns(typeConverter, patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns)))) {
       signalPassFailure();
       return;

@@ -9,7 +9,8 @@
 //   Kh = repeat_interleave(transpose(K, [1,0,2]), 0, Hq/Hkv) (no repeat if 1)
 //   Vh = repeat_interleave(transpose(V, [1,0,2]), 0, Hq/Hkv)
 //   S  = batch_matmul(transpose(q, [1,0,2]), Kh, transpose_rhs) [* scale]
-//   P  = softmax(causal_mask(S, start, window), along 2)
+//   P  = softmax(causal_mask(S, start, window), along 2
+//                [, sinks reshape(s : [Hq]) : [Hq, 1, 1]])
 //   O  = transpose(batch_matmul(P, Vh), [1,0,2])             : [tokens, Hq, D]
 //
 //===----------------------------------------------------------------------===//
@@ -128,10 +129,18 @@ struct FuseAttentionPattern : OpRewritePattern<TransposeOp> {
           op, "cache reads do not cover exactly start + tokens positions");
     if (op.getType() != query.getType())
       return rewriter.notifyMatchFailure(op, "result is not [tokens, Hq, D]");
+    Value sinks;
+    if (Value s = softmax.getSinks()) {
+      auto perHead = s.getDefiningOp<ReshapeOp>();
+      if (!perHead || getShape(perHead.getInput()) != ArrayRef<int64_t>{queryHeadCount} ||
+          getShape(s) != ArrayRef<int64_t>{queryHeadCount, 1, 1})
+        return rewriter.notifyMatchFailure(op, "sinks are not one logit per query head");
+      sinks = perHead.getInput();
+    }
 
     rewriter.replaceOpWithNewOp<AttentionOp>(
         op, op.getType(), query, k.getCache(), start, k.getLayerAttr(),
-        rewriter.getF32FloatAttr(scale), mask.getWindowAttr());
+        rewriter.getF32FloatAttr(scale), mask.getWindowAttr(), sinks);
     return success();
   }
 };

@@ -19,7 +19,11 @@ def TfmFuseRMSNorm : Pass<"tfm-fuse-rms-norm"> {
 }
 
 def TfmFuseSwiGLU : Pass<"tfm-fuse-swiglu"> {
-  let summary = "Fuse (g * sigmoid(g)) * u into tfm.swiglu";
+  let summary = "Fuse (g * sigmoid(g)) * u into tfm.swiglu, and GPT-OSS's clamped variant into tfm.clamped_swiglu";
+  let description = [{
+    The clamped variant is `c * sigmoid(c * alpha) * (clamp(u, -L, L) + 1)`
+    with `c = clamp(g, max L)`, alpha and L constants.
+  }];
   let dependentDialects = ["::lmc::tfm::TfmDialect"];
 }
 
@@ -40,6 +44,21 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
     Matches `softmax(causal_mask(scale * q k^T)) v` with keys and values read
     from streams 0 and 1 of one cache layer (positions up to start + tokens),
     shared among query heads by repeat_interleave.
+  }];
+  let dependentDialects = ["::lmc::tfm::TfmDialect"];
+}
+
+def TfmFuseMoe : Pass<"tfm-fuse-moe"> {
+  let summary = "Fuse mixture-of-experts routing and expert products into tfm.moe";
+  let description = [{
+    Matches the primitive MoE layer: router logits `matmul(x, R) [+ bias]`;
+    one of the routing graphs (`softmax(top_k(logits).values)` with its
+    indices: topk_softmax; `top_k(softmax(logits))` with an optional
+    renormalisation `v / reduce_sum(v)`: softmax_topk); gate and up
+    `expert_matmul(x, W[ids]) [+ embedding(bias, ids)]`; a fused gated
+    activation (tfm.swiglu or tfm.clamped_swiglu, so run after
+    --tfm-fuse-swiglu); the down product likewise; and the combination
+    `reshape(reduce_sum(down * reshape(weights, [T, k, 1]), along 1))`.
   }];
   let dependentDialects = ["::lmc::tfm::TfmDialect"];
 }

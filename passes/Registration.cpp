@@ -12,6 +12,8 @@ void lmc::addFusionPasses(mlir::OpPassManager &pm) {
   pm.addPass(createTfmFuseSwiGLU());
   pm.addPass(createTfmFuseRope());
   pm.addPass(createTfmFuseAttention());
+  // After SwiGLU: the MoE pattern expects the fused activation.
+  pm.addPass(createTfmFuseMoe());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
 }

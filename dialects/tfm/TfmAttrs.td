@@ -15,7 +15,9 @@ def Tfm_StorageType : I32EnumAttr<"StorageType", "weight storage format", [
     I32EnumAttrCase<"q8_0", 3>,
     I32EnumAttrCase<"q4_0", 4>,
     I32EnumAttrCase<"q4_k", 5>,
-    I32EnumAttrCase<"q6_k", 6>
+    I32EnumAttrCase<"q6_k", 6>,
+    // 32 FP4 (E2M1) values with one E8M0 scale (GGUF type 39, OCP MX).
+    I32EnumAttrCase<"mxfp4", 7>
   ]> {
   let cppNamespace = "::lmc::tfm";
   let genSpecializedAttr = 0;
@@ -47,6 +49,39 @@ def Tfm_RopeScaling : I32EnumAttr<"RopeScaling", "context extension method", [
   let genSpecializedAttr = 0;
 }
 def Tfm_RopeScalingAttr : EnumAttr<Tfm_Dialect, Tfm_RopeScaling, "rope_scaling"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+// How a mixture-of-experts layer turns router logits into experts and weights.
+def Tfm_MoeRouting : I32EnumAttr<"MoeRouting", "expert routing function", [
+    // Softmax over all experts, the top k probabilities (Qwen3-MoE, Mixtral);
+    // with `normalize`, renormalised to sum to one.
+    I32EnumAttrCase<"softmax_topk", 0>,
+    // The top k logits, softmax over those k (GPT-OSS).
+    I32EnumAttrCase<"topk_softmax", 1>,
+    // Sigmoid scores; experts chosen by score + selection bias within the
+    // best groups; weights are the chosen scores (DeepSeek-V3).
+    I32EnumAttrCase<"sigmoid", 2>
+  ]> {
+  let cppNamespace = "::lmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_MoeRoutingAttr : EnumAttr<Tfm_Dialect, Tfm_MoeRouting, "moe_routing"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+// The gated activation between an expert's gate/up and down projections.
+def Tfm_GatedActivation : I32EnumAttr<"GatedActivation", "gated FFN activation", [
+    // silu(gate) * up
+    I32EnumAttrCase<"swiglu", 0>,
+    // GPT-OSS: g = min(gate, limit), g * sigmoid(alpha g) * (clamp(up, ±limit) + 1)
+    I32EnumAttrCase<"clamped_swiglu", 1>
+  ]> {
+  let cppNamespace = "::lmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_GatedActivationAttr
+    : EnumAttr<Tfm_Dialect, Tfm_GatedActivation, "gated_activation"> {
   let assemblyFormat = "`<` $value `>`";
 }
 

@@ -48,6 +48,7 @@ int64_t lmc::tfm::getBlockElements(StorageType storage) {
     return 1;
   case StorageType::q8_0:
   case StorageType::q4_0:
+  case StorageType::mxfp4:
     return 32;
   case StorageType::q4_k:
   case StorageType::q6_k:
@@ -71,6 +72,8 @@ int64_t lmc::tfm::getBlockBytes(StorageType storage) {
     return 2 + 2 + 12 + 128;
   case StorageType::q6_k:
     return 128 + 64 + 16 + 2;
+  case StorageType::mxfp4:
+    return 1 + 16;
   }
   llvm_unreachable("unknown storage type");
 }

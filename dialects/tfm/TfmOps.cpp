@@ -102,8 +102,12 @@ LogicalResult EmbeddingOp::verify() {
     return emitOpError("table must be a matrix, got rank ") << table.getRank();
   if (failed(verifyRanked(*this)))
     return failure();
-  return expectShape(*this, shapeOf(getResult()),
-                     {shapeOf(getIds())[0], table.getShape()[1]});
+  ArrayRef<int64_t> ids = shapeOf(getIds());
+  if (ids.empty() || ids.size() > 2)
+    return emitOpError("ids must have rank 1 or 2, got ") << ids.size();
+  SmallVector<int64_t> expected(ids);
+  expected.push_back(table.getShape()[1]);
+  return expectShape(*this, shapeOf(getResult()), expected);
 }
 
 LogicalResult MatmulOp::verify() {
@@ -137,6 +141,30 @@ LogicalResult BatchMatmulOp::verify() {
   if (!extentsCompatible(lhs[2], k))
     return emitOpError("contraction sizes differ: ") << lhs[2] << " vs " << k;
   return expectShape(*this, shapeOf(getResult()), {lhs[0], lhs[1], n});
+}
+
+LogicalResult ExpertMatmulOp::verify() {
+  auto weight = cast<WeightType>(getWeight().getType());
+  if (weight.getRank() != 3)
+    return emitOpError("weight must be [experts, out, in], got rank ") << weight.getRank();
+  if (failed(verifyRanked(*this)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput()), ids = shapeOf(getExperts());
+  if (ids.size() != 2)
+    return emitOpError("experts must be [tokens, slots]");
+  if (ShapedType::isDynamic(ids[1]))
+    return emitOpError("the number of slots must be static");
+  if (in.size() != 2 && in.size() != 3)
+    return emitOpError("input must be [tokens, in] or [tokens, slots, in]");
+  if (!extentsCompatible(in[0], ids[0]) ||
+      (in.size() == 3 && !extentsCompatible(in[1], ids[1])))
+    return emitOpError("input ") << shapeStr(in) << " does not match experts "
+                                 << shapeStr(ids);
+  if (!extentsCompatible(in.back(), weight.getShape()[2]))
+    return emitOpError("input features (")
+           << in.back() << ") do not match the weight's in_features ("
+           << weight.getShape()[2] << ")";
+  return expectShape(*this, shapeOf(getResult()), {ids[0], ids[1], weight.getShape()[1]});
 }
 
 //===----------------------------------------------------------------------===//
@@ -182,10 +210,43 @@ LogicalResult ReduceSumOp::verify() { return verifyReduction(*this, getAxis()); 
 LogicalResult ReduceMaxOp::verify() { return verifyReduction(*this, getAxis()); }
 LogicalResult ReduceMeanOp::verify() { return verifyReduction(*this, getAxis()); }
 
+LogicalResult ClampOp::verify() {
+  if (getMin() && getMax() && !(getMin()->convertToDouble() <= getMax()->convertToDouble()))
+    return emitOpError("min ") << getMin()->convertToDouble() << " exceeds max "
+                               << getMax()->convertToDouble();
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   if (failed(verifyRanked(*this)))
     return failure();
-  return checkAxis(*this, getAxis(), shapeOf(getInput()).size());
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  FailureOr<int64_t> axis = checkAxis(*this, getAxis(), in.size());
+  if (failed(axis) || !getSinks())
+    return failure(failed(axis));
+  SmallVector<int64_t> row(in), broadcast;
+  row[*axis] = 1;
+  ArrayRef<int64_t> sinks = shapeOf(getSinks());
+  if (!OpTrait::util::getBroadcastedShape(row, sinks, broadcast) ||
+      !succeeded(expectShape(*this, broadcast, row)))
+    return emitOpError("sinks ") << shapeStr(sinks) << " do not broadcast to "
+                                 << shapeStr(row);
+  return success();
+}
+
+LogicalResult TopKOp::verify() {
+  if (failed(verifyRanked(*this)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  if (in.empty())
+    return emitOpError("input must have at least one dimension");
+  if (ShapedType::isDynamic(in.back()) || getK() < 1 || getK() > in.back())
+    return emitOpError("k (") << getK() << ") must be in [1, " << in.back() << "]";
+  SmallVector<int64_t> expected(in);
+  expected.back() = getK();
+  if (failed(expectShape(*this, shapeOf(getValues()), expected)))
+    return failure();
+  return expectShape(*this, shapeOf(getIndices()), expected);
 }
 
 //===----------------------------------------------------------------------===//
@@ -405,6 +466,61 @@ LogicalResult RMSNormOp::verify() {
   return expectShape(*this, shapeOf(getResult()), in);
 }
 
+LogicalResult ClampedSwiGLUOp::verify() {
+  if (!(getLimit().convertToDouble() > 0.0))
+    return emitOpError("limit must be positive");
+  return success();
+}
+
+LogicalResult MoeOp::verify() {
+  if (failed(verifyRanked(*this)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  if (in.size() != 2)
+    return emitOpError("input must be [tokens, hidden]");
+  int64_t hidden = in[1];
+  auto type = [](Value v) { return cast<WeightType>(v.getType()); };
+  ArrayRef<int64_t> router = type(getRouter()).getShape();
+  if (router.size() != 2 || router[1] != hidden)
+    return emitOpError("router must be [experts, ") << hidden << "]";
+  int64_t experts = router[0];
+  ArrayRef<int64_t> gate = type(getGate()).getShape();
+  if (gate.size() != 3 || gate[0] != experts || gate[2] != hidden)
+    return emitOpError("gate must be [") << experts << ", ffn, " << hidden << "]";
+  int64_t ffn = gate[1];
+  if (type(getUp()).getShape() != gate)
+    return emitOpError("up must have the gate's shape ") << shapeStr(gate);
+  if (type(getDown()).getShape() != ArrayRef<int64_t>{experts, hidden, ffn})
+    return emitOpError("down must be [") << experts << ", " << hidden << ", " << ffn << "]";
+  auto checkBias = [&](Value bias, ArrayRef<int64_t> expected,
+                       const char *name) -> LogicalResult {
+    if (bias && type(bias).getShape() != expected)
+      return emitOpError(name) << " must be " << shapeStr(expected);
+    return success();
+  };
+  if (failed(checkBias(getRouterBias(), {experts}, "router bias")) ||
+      failed(checkBias(getSelectionBias(), {experts}, "selection bias")) ||
+      failed(checkBias(getGateBias(), {experts, ffn}, "gate bias")) ||
+      failed(checkBias(getUpBias(), {experts, ffn}, "up bias")) ||
+      failed(checkBias(getDownBias(), {experts, hidden}, "down bias")))
+    return failure();
+  if (getTopK() < 1 || getTopK() > experts)
+    return emitOpError("top_k (") << getTopK() << ") must be in [1, " << experts << "]";
+  if (getGroups() < 1 || experts % getGroups() != 0)
+    return emitOpError("groups (") << getGroups() << ") must divide the " << experts
+                                   << " experts";
+  if (getTopkGroup() < 1 || getTopkGroup() > getGroups())
+    return emitOpError("topk_group must be in [1, groups]");
+  if (getGroups() > 1 && getRouting() != MoeRouting::sigmoid)
+    return emitOpError("expert groups need sigmoid routing");
+  if (getSelectionBias() && getRouting() != MoeRouting::sigmoid)
+    return emitOpError("a selection bias needs sigmoid routing");
+  if (getActivation() == GatedActivation::clamped_swiglu &&
+      !(getLimit().convertToDouble() > 0.0))
+    return emitOpError("limit must be positive");
+  return expectShape(*this, shapeOf(getResult()), in);
+}
+
 LogicalResult RopeOp::verify() {
   if (failed(verifyRanked(*this)))
     return failure();
@@ -436,5 +552,8 @@ LogicalResult AttentionOp::verify() {
            << q[2] << ") differs from the cache's (" << cache.getDim() << ")";
   if (getWindow() < 0)
     return emitOpError("window must be non-negative");
+  if (getSinks() && shapeOf(getSinks()) != ArrayRef<int64_t>{q[1]})
+    return emitOpError("sinks ") << shapeStr(shapeOf(getSinks())) << " must be [" << q[1]
+                                 << "], one per query head";
   return expectShape(*this, shapeOf(getResult()), q);
 }

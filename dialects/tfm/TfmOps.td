@@ -16,6 +16,7 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 
 def Tfm_F32Tensor : TensorOf<[F32]>;
 def Tfm_I32Tensor1D : 1DTensorOf<[I32]>;
+def Tfm_I32Tensor : TensorOf<[I32]>;
 
 // The KV cache as a side-effect resource: reads and writes of the cache are
 // never reordered with respect to each other.
@@ -69,10 +70,12 @@ def Tfm_DequantizeOp : Tfm_Op<"dequantize", [Pure]> {
 def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
   let summary = "gathers rows of a weight matrix";
   let description = [{
-    `result[t, :] = table[ids[t], :]`, decoded to f32. Ids out of range are
-    undefined behaviour: the runtime validates token ids before a call.
+    `result[i..., :] = table[ids[i...], :]`, decoded to f32, for ids of rank 1
+    (tokens) or 2 (e.g. the biases of the experts chosen per token). Ids out
+    of range are undefined behaviour: the runtime validates token ids before
+    a call, and expert ids come from `tfm.top_k`.
   }];
-  let arguments = (ins Tfm_WeightType:$table, Tfm_I32Tensor1D:$ids);
+  let arguments = (ins Tfm_WeightType:$table, Tfm_I32Tensor:$ids);
   let results = (outs Tfm_F32Tensor:$result);
   let assemblyFormat = "$table `[` $ids `]` attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -99,6 +102,24 @@ def Tfm_BatchMatmulOp : Tfm_Op<"batch_matmul", [Pure]> {
   let arguments = (ins Tfm_F32Tensor:$lhs, Tfm_F32Tensor:$rhs, UnitAttr:$transpose_rhs);
   let results = (outs Tfm_F32Tensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_ExpertMatmulOp : Tfm_Op<"expert_matmul", [Pure]> {
+  let summary = "multiplies each token by the experts chosen for it";
+  let description = [{
+    `weight` holds one `[out_features, in_features]` matrix per expert:
+    `[experts, out, in]`. `experts` is `[tokens, slots]` of expert ids, and
+    `result[t, s, n] = sum_k input[t, (s,) k] * weight[experts[t, s], n, k]`,
+    where the input is `[tokens, in]` (shared by all slots) or
+    `[tokens, slots, in]`. Only the chosen experts' rows are read.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, Tfm_WeightType:$weight,
+                       Tfm_I32Tensor:$experts);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `[` $experts `]` attr-dict `:` functional-type(operands, results)
+  }];
   let hasVerifier = 1;
 }
 
@@ -144,6 +165,18 @@ def Tfm_SigmoidOp : Tfm_UnaryOp<"sigmoid", "1 / (1 + e^-x)">;
 def Tfm_CosOp : Tfm_UnaryOp<"cos", "cos(x)">;
 def Tfm_SinOp : Tfm_UnaryOp<"sin", "sin(x)">;
 
+def Tfm_ClampOp : Tfm_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+  let summary = "limits values to [min, max] (either bound optional)";
+  let description = [{
+    `min(max(x, min), max)`; a missing bound does not limit. NaN stays NaN.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, OptionalAttr<F32Attr>:$min,
+                       OptionalAttr<F32Attr>:$max);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
@@ -160,15 +193,35 @@ def Tfm_ReduceSumOp : Tfm_ReduceOp<"reduce_sum", "sum">;
 def Tfm_ReduceMaxOp : Tfm_ReduceOp<"reduce_max", "maximum">;
 def Tfm_ReduceMeanOp : Tfm_ReduceOp<"reduce_mean", "arithmetic mean">;
 
-def Tfm_SoftmaxOp : Tfm_Op<"softmax", [Pure, SameOperandsAndResultType]> {
-  let summary = "softmax along one axis";
+def Tfm_SoftmaxOp : Tfm_Op<"softmax", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "softmax along one axis, optionally with sink logits";
   let description = [{
-    `exp(x - max) / sum(exp(x - max))` along `axis`. Entries equal to -inf
-    get probability 0.
+    `exp(x - m) / sum(exp(x - m))` along `axis`. Entries equal to -inf get
+    probability 0. With `sinks` (the input's shape with `axis` of extent 1,
+    or broadcastable to it), each sink is one more logit in its row's
+    denominator that takes no output: `exp(x - m) / (exp(sink - m) +
+    sum(exp(x - m)))`, m the maximum of the row and its sink (GPT-OSS's
+    attention sinks).
   }];
-  let arguments = (ins Tfm_F32Tensor:$input, I64Attr:$axis);
+  let arguments = (ins Tfm_F32Tensor:$input, I64Attr:$axis,
+                       Optional<Tfm_F32Tensor>:$sinks);
   let results = (outs Tfm_F32Tensor:$result);
-  let assemblyFormat = "$input `along` $axis attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $input `along` $axis (`sinks` $sinks^ `:` type($sinks))? attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_TopKOp : Tfm_Op<"top_k", [Pure]> {
+  let summary = "the k largest entries of the last axis and their indices";
+  let description = [{
+    Along the last axis, in descending order of value (equal values: lower
+    index first): `values` and their `indices` (i32), both `[..., k]`.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, I64Attr:$k);
+  let results = (outs Tfm_F32Tensor:$values, Tfm_I32Tensor:$indices);
+  let assemblyFormat = "$input `k` $k attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -322,6 +375,56 @@ def Tfm_SwiGLUOp : Tfm_Op<"swiglu", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
 }
 
+def Tfm_ClampedSwiGLUOp : Tfm_Op<"clamped_swiglu", [Pure, SameOperandsAndResultType]> {
+  let summary = "GPT-OSS's clamped SwiGLU";
+  let description = [{
+    `g * sigmoid(alpha * g) * (u + 1)` with `g = min(gate, limit)` and
+    `u = clamp(up, -limit, limit)`.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$gate, Tfm_F32Tensor:$up, F32Attr:$alpha,
+                       F32Attr:$limit);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$gate `,` $up `alpha` $alpha `limit` $limit attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_MoeOp : Tfm_Op<"moe", [Pure, AttrSizedOperandSegments]> {
+  let summary = "a mixture-of-experts feed-forward layer";
+  let description = [{
+    For each token x (`input` is `[tokens, hidden]`): router logits
+    `r = router x (+ router_bias)`; `routing` picks `top_k` experts and their
+    weights (see MoeRouting; `normalize` renormalises the weights to sum to
+    one, `routed_scale` multiplies them; `sigmoid` routing ranks experts by
+    score + `selection_bias`, within the `topk_group` best of `groups` equal
+    groups, a group ranked by the sum of its two best biased scores); then
+    `sum_e w_e * down_e(act(gate_e x + gate_bias_e, up_e x + up_bias_e)) +
+    down_bias_e)`. Expert weights are `[experts, out, in]`, biases
+    `[experts, out]`. Only the chosen experts are computed and read.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, Tfm_WeightType:$router,
+                       Optional<Tfm_WeightType>:$router_bias,
+                       Optional<Tfm_WeightType>:$selection_bias,
+                       Tfm_WeightType:$gate, Optional<Tfm_WeightType>:$gate_bias,
+                       Tfm_WeightType:$up, Optional<Tfm_WeightType>:$up_bias,
+                       Tfm_WeightType:$down, Optional<Tfm_WeightType>:$down_bias,
+                       I64Attr:$top_k, Tfm_MoeRoutingAttr:$routing,
+                       Tfm_GatedActivationAttr:$activation,
+                       DefaultValuedAttr<BoolAttr, "false">:$normalize,
+                       DefaultValuedAttr<F32Attr, "1.0">:$routed_scale,
+                       DefaultValuedAttr<I64Attr, "1">:$groups,
+                       DefaultValuedAttr<I64Attr, "1">:$topk_group,
+                       DefaultValuedAttr<F32Attr, "1.702">:$alpha,
+                       DefaultValuedAttr<F32Attr, "7.0">:$limit);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `router` $router (`bias` $router_bias^)? (`selection_bias` $selection_bias^)?
+    `gate` $gate (`bias` $gate_bias^)? `up` $up (`bias` $up_bias^)?
+    `down` $down (`bias` $down_bias^)? `top_k` $top_k `routing` `` $routing
+    `activation` `` $activation attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tfm_RopeOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "rotary position embedding of [tokens, heads, dim] vectors";
   let description = [{
@@ -347,14 +450,17 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [
     positions `0 .. start + tokens - 1` (already written). Query head `h`
     reads KV head `h / (query_heads / kv_heads)`. Scores are
     `scale * q.k`, masked causally (and to the last `window` positions when
-    `window > 0`), normalised by softmax.
+    `window > 0`), normalised by softmax. With `sinks` (`[query_heads]`), head
+    h's softmax has one more logit `sinks[h]` in its denominator.
   }];
   let arguments = (ins Tfm_F32Tensor:$query, Tfm_KVCacheType:$cache, Index:$start,
                        I64Attr:$layer, F32Attr:$scale,
-                       DefaultValuedAttr<I64Attr, "0">:$window);
+                       DefaultValuedAttr<I64Attr, "0">:$window,
+                       Optional<Tfm_F32Tensor>:$sinks);
   let results = (outs Tfm_F32Tensor:$result);
   let assemblyFormat = [{
-    $query `,` $cache `[` `layer` $layer `]` `at` $start `scale` $scale attr-dict
+    $query `,` $cache `[` `layer` $layer `]` `at` $start `scale` $scale
+    (`sinks` $sinks^ `:` type($sinks))? attr-dict
     `:` type($query) `,` qualified(type($cache)) `->` type($result)
   }];
   let hasVerifier = 1;

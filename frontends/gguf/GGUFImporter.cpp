@@ -154,6 +154,7 @@ std::optional<tfm::StorageType> storageOf(GGMLType t) {
   case GGMLType::Q4_0: return tfm::StorageType::q4_0;
   case GGMLType::Q4_K: return tfm::StorageType::q4_k;
   case GGMLType::Q6_K: return tfm::StorageType::q6_k;
+  case GGMLType::MXFP4: return tfm::StorageType::mxfp4;
   default: return std::nullopt;
   }
 }
@@ -164,7 +165,7 @@ bool readWeights(const GGUFFile &file, ModelDescription &d, std::string &error) 
     if (!storage) {
       error = file.errorPrefix() + "tensor '" + t.name + "' has type " +
               gguf::ggmlTypeName(t.type) +
-              ", which lmc cannot read (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)";
+              ", which lmc cannot read (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, MXFP4)";
       return false;
     }
     // llama.cpp loads a quantized norm and aborts at the first decode; say so

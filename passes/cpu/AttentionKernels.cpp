@@ -33,15 +33,18 @@ static std::string cacheKey(KVCacheType cache) {
 }
 
 func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
-                                          int64_t queryHeads, KVCacheType cache) {
+                                          int64_t queryHeads, KVCacheType cache,
+                                          bool withSinks) {
   MLIRContext *ctx = module.getContext();
   int64_t dim = cache.getDim(), kvHeads = cache.getHeads();
   Type f32 = Float32Type::get(ctx), index = IndexType::get(ctx);
   auto act = MemRefType::get({ShapedType::kDynamic, queryHeads, dim}, f32);
   SmallVector<Type> args{act, getCacheMemRefType(cache), act, index, index,
                          index, f32};
+  if (withSinks)
+    args.push_back(MemRefType::get({queryHeads}, f32));
   std::string name = "lmc_attention_" + std::to_string(queryHeads) + "_" +
-                     cacheKey(cache);
+                     cacheKey(cache) + (withSinks ? "_sinks" : "");
   return getOrCreateKernel(
       builder, module, name, args, [&](ImplicitLocOpBuilder &b, ValueRange a) {
         Value q = a[0], kv = a[1], out = a[2], layer = a[3], start = a[4],
@@ -65,11 +68,18 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
               pb, arith::AndIOp::create(pb, windowed, fits),
               arith::SubIOp::create(pb, end, window), zero);
           Value query = vector::LoadOp::create(pb, vec, q, ValueRange{t, h, zero});
-          Value minusInf = constF32(pb, -std::numeric_limits<float>::infinity());
           Value accInit = arith::ConstantOp::create(
               pb, DenseElementsAttr::get(vec, pb.getF32FloatAttr(0.0f)));
+          // A sink is a key with a fixed logit and no value: the running
+          // maximum starts at it and the denominator at exp(0) = 1.
+          Value maxInit = constF32(pb, -std::numeric_limits<float>::infinity());
+          Value denomInit = constF32(pb, 0.0f);
+          if (withSinks) {
+            maxInit = memref::LoadOp::create(pb, a[7], ValueRange{h});
+            denomInit = constF32(pb, 1.0f);
+          }
           ValueRange state = buildForLoop(
-              pb, first, end, one, ValueRange{minusInf, constF32(pb, 0.0f), accInit},
+              pb, first, end, one, ValueRange{maxInit, denomInit, accInit},
               [&](ImplicitLocOpBuilder &lb, Value j, ValueRange s) {
                 Value maxSoFar = s[0], denom = s[1], acc = s[2];
                 Value key = vector::LoadOp::create(

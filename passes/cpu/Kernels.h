@@ -46,10 +46,10 @@ mlir::func::FuncOp getRopeAnglesKernel(mlir::OpBuilder &b, mlir::ModuleOp module
                                        tfm::RopeConfigAttr config);
 
 /// (q: [T, Hq, D], cache, out: [T, Hq, D], layer: index, start: index,
-///  window: index, scale: f32). window 0 means unbounded.
+///  window: index, scale: f32 [, sinks: [Hq]]). window 0 means unbounded.
 mlir::func::FuncOp getAttentionKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                      int64_t queryHeads,
-                                      tfm::KVCacheType cache);
+                                      int64_t queryHeads, tfm::KVCacheType cache,
+                                      bool withSinks);
 
 /// (values: [T, H, D], cache, layer: index, stream: index, start: index).
 mlir::func::FuncOp getCacheWriteKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
@@ -58,6 +58,32 @@ mlir::func::FuncOp getCacheWriteKernel(mlir::OpBuilder &b, mlir::ModuleOp module
 /// (cache, out: [T, H, D], layer: index, stream: index).
 mlir::func::FuncOp getCacheReadKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
                                       tfm::KVCacheType cache);
+
+/// (x: [M, N], values: [M, k], indices: [M, k] i32): the k largest of each
+/// row, descending, lower index first among equals.
+mlir::func::FuncOp getTopKKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                 int64_t n, int64_t k);
+
+/// (x: [R, K], w: bytes of [E, N, K], ids: [P] i32, y: [P, N] [, bias: bytes
+/// of [E, N] f32]): y[p] = w[ids[p]] x[r] (+ bias[ids[p]]), with r = p /
+/// slots when `sharedInput` (x has one row per token) and r = p otherwise.
+mlir::func::FuncOp getExpertMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                         tfm::WeightType weight, int64_t slots,
+                                         bool sharedInput, tfm::WeightType bias);
+
+/// The routing of `op`: (logits: [T, E] [, router bias: bytes of [E] f32]
+/// [, selection bias: bytes of [E] f32], ids: [T, k] i32, weights: [T, k]).
+mlir::func::FuncOp getMoeRoutingKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                       tfm::MoeOp op);
+
+/// (gate: [M, F], up: [M, F], y: [M, F]): tfm.clamped_swiglu.
+mlir::func::FuncOp getClampedSwiGLUKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                          int64_t dim, float alpha, float limit);
+
+/// (outputs: [T*S, D], weights: [T, S], y: [T, D]):
+/// y[t] = sum_s weights[t, s] * outputs[t*S + s].
+mlir::func::FuncOp getExpertCombineKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                          int64_t slots, int64_t dim);
 
 /// The memref type a KV cache value lowers to: [layers, streams, heads, ?, dim].
 mlir::MemRefType getCacheMemRefType(tfm::KVCacheType cache);

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/Kernels.h"
+#include "passes/cpu/RowDotProducts.h"
 #include "passes/cpu/WeightDecoding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -45,39 +46,12 @@ constexpr int64_t kMatmulRowTile = 4;
 void emitMatmulTile(ImplicitLocOpBuilder &b, const RowLayout &layout,
                     int64_t blocksPerRow, Value x, Value w, Value y, Value m0,
                     int64_t rows, Value n, Value rowBase) {
-  VectorType accType = VectorType::get({layout.chunkWidth}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  SmallVector<Value> init(rows, zero);
   SmallVector<Value> rowIndex;
   for (int64_t r = 0; r < rows; ++r)
     rowIndex.push_back(r == 0 ? m0
                               : arith::AddIOp::create(b, m0, constIndex(b, r))
                                     .getResult());
-  ValueRange sums = buildForLoop(
-      b, constIndex(b, 0), constIndex(b, blocksPerRow), constIndex(b, 1), init,
-      [&](ImplicitLocOpBuilder &lb, Value block, ValueRange accs) {
-        SmallVector<Value> acc(accs);
-        Value blockBase = arith::AddIOp::create(
-            lb, rowBase,
-            arith::MulIOp::create(lb, block, constIndex(lb, layout.blockBytes)));
-        Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
-        decodeBlock(lb, layout, w, blockBase, [&](int64_t chunk, Value weights) {
-          Value k = chunk == 0 ? k0
-                               : arith::AddIOp::create(
-                                     lb, k0, constIndex(lb, chunk * layout.chunkWidth))
-                                     .getResult();
-          for (int64_t r = 0; r < rows; ++r) {
-            Value xs = vector::LoadOp::create(lb, accType, x,
-                                              ValueRange{rowIndex[r], k});
-            acc[r] = vector::FMAOp::create(lb, weights, xs, acc[r]);
-          }
-        });
-        return acc;
-      });
-  for (int64_t r = 0; r < rows; ++r)
-    memref::StoreOp::create(b, reduceAdd(b, sums[r]), y,
-                            ValueRange{rowIndex[r], n});
+  emitRowDotProducts(b, layout, blocksPerRow, w, rowBase, x, rowIndex, y, rowIndex, n);
 }
 } // namespace
 

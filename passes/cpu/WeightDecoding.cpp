@@ -194,6 +194,50 @@ void decodeQ6_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
     consume(c, arith::MulFOp::create(b, scales, d.signedToF32(centered)));
   }
 }
+/// MXFP4: an E8M0 exponent e, then 16 bytes; element j is the low nibble of
+/// byte j, element j+16 the high nibble, each an E2M1 code. Decoded as ggml
+/// does: the doubled E2M1 magnitude as an integer (0, 1, 2, 3, 4, 6, 8, 12)
+/// times 2^(e-128), so both zero codes give +0 and e = 255 overflows rather
+/// than meaning NaN (docs/formats.md). The products are exact.
+void decodeMXFP4(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  Value e = d.loadByte(0, /*isSigned=*/false);
+  // 2^(e-128) as f32 bits: exponent field e-1 for e >= 2, else the
+  // subnormals 2^-127 (e = 1) and 2^-128 (e = 0).
+  Value normal = arith::ShLIOp::create(b, arith::SubIOp::create(b, e, d.i32(1)), d.i32(23));
+  Value subnormal = arith::ShLIOp::create(b, d.i32(0x00200000), e);
+  Value isNormal = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, d.i32(2));
+  Value scale = arith::BitcastOp::create(
+      b, b.getF32Type(), arith::SelectOp::create(b, isNormal, normal, subnormal));
+
+  Value packed = d.loadBytes(1, 16);
+  Value low = arith::AndIOp::create(b, packed, d.i8Splat(16, 0x0F));
+  Value high = arith::ShRUIOp::create(b, packed, d.i8Splat(16, 4));
+  SmallVector<int64_t> order(32);
+  std::iota(order.begin(), order.end(), 0);
+  Value codes = vector::ShuffleOp::create(b, low, high, order);
+  // code = s ee m: doubled magnitude m for ee = 0, else (2 + m) << (ee - 1).
+  auto is = [&](Value v, int8_t c) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, v, d.i8Splat(32, c));
+  };
+  Value m = arith::AndIOp::create(b, codes, d.i8Splat(32, 1));
+  Value ee = arith::AndIOp::create(b, arith::ShRUIOp::create(b, codes, d.i8Splat(32, 1)),
+                                   d.i8Splat(32, 3));
+  Value twoPlusM = arith::AddIOp::create(b, m, d.i8Splat(32, 2));
+  Value magnitude = arith::SelectOp::create(
+      b, is(ee, 0), m,
+      arith::SelectOp::create(
+          b, is(ee, 1), twoPlusM,
+          arith::SelectOp::create(
+              b, is(ee, 2), arith::ShLIOp::create(b, twoPlusM, d.i8Splat(32, 1)),
+              arith::ShLIOp::create(b, twoPlusM, d.i8Splat(32, 2)))));
+  Value negative = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::ne, arith::AndIOp::create(b, codes, d.i8Splat(32, 8)),
+      d.i8Splat(32, 0));
+  Value value = arith::SelectOp::create(
+      b, negative, arith::SubIOp::create(b, d.i8Splat(32, 0), magnitude), magnitude);
+  consume(0, arith::MulFOp::create(b, d.signedToF32(value), d.splat(scale, 32)));
+}
 } // namespace
 
 RowLayout lmc::cpu::getRowLayout(StorageType storage, int64_t rowElems) {
@@ -226,5 +270,7 @@ void lmc::cpu::decodeBlock(ImplicitLocOpBuilder &b, const RowLayout &layout,
     return decodeQ4_K(d, consume);
   case StorageType::q6_k:
     return decodeQ6_K(d, consume);
+  case StorageType::mxfp4:
+    return decodeMXFP4(d, consume);
   }
 }

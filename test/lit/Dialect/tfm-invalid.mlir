@@ -188,3 +188,83 @@ func.func @yarn_needs_context(%p: index) {
 func.func @cache_type(%c: !tfm.kv_cache<0x2x2x16, f32>) {
   return
 }
+
+// -----
+
+func.func @expert_weight_rank(%x: tensor<?x32xf32>, %w: !tfm.weight<8x32, f32>, %ids: tensor<?x2xi32>) {
+  // expected-error @+1 {{weight must be [experts, out, in], got rank 2}}
+  %y = tfm.expert_matmul %x, %w[%ids] : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, tensor<?x2xi32>) -> tensor<?x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @expert_features(%x: tensor<?x16xf32>, %w: !tfm.weight<4x8x32, f32>, %ids: tensor<?x2xi32>) {
+  // expected-error @+1 {{input features (16) do not match the weight's in_features (32)}}
+  %y = tfm.expert_matmul %x, %w[%ids] : (tensor<?x16xf32>, !tfm.weight<4x8x32, f32>, tensor<?x2xi32>) -> tensor<?x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @expert_slots(%x: tensor<?x3x32xf32>, %w: !tfm.weight<4x8x32, f32>, %ids: tensor<?x2xi32>) {
+  // expected-error @+1 {{input [?x3x32] does not match experts [?x2]}}
+  %y = tfm.expert_matmul %x, %w[%ids] : (tensor<?x3x32xf32>, !tfm.weight<4x8x32, f32>, tensor<?x2xi32>) -> tensor<?x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @top_k_too_many(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{k (9) must be in [1, 8]}}
+  %v, %i = tfm.top_k %x k 9 : (tensor<?x8xf32>) -> (tensor<?x9xf32>, tensor<?x9xi32>)
+  return
+}
+
+// -----
+
+func.func @clamp_bounds(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{min 2.000000e+00 exceeds max 1.000000e+00}}
+  %y = tfm.clamp %x {min = 2.0 : f32, max = 1.0 : f32} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_sinks(%x: tensor<4x?x?xf32>, %s: tensor<3x1x1xf32>) {
+  // expected-error @+1 {{sinks [3x1x1] do not broadcast to [4x?x1]}}
+  %y = tfm.softmax %x along 2 sinks %s : tensor<3x1x1xf32> : tensor<4x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @attention_sinks(%q: tensor<?x4x16xf32>, %c: !tfm.kv_cache<2x2x2x16, f32>, %p: index, %s: tensor<2xf32>) {
+  // expected-error @+1 {{sinks [2] must be [4], one per query head}}
+  %a = tfm.attention %q, %c[layer 0] at %p scale 0.25 sinks %s : tensor<2xf32> : tensor<?x4x16xf32>, !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @moe_down_shape(%x: tensor<?x32xf32>, %r: !tfm.weight<8x32, f32>, %g: !tfm.weight<8x64x32, f32>, %d: !tfm.weight<8x64x32, f32>) {
+  // expected-error @+1 {{down must be [8, 32, 64]}}
+  %m = tfm.moe %x router %r gate %g up %g down %d top_k 2 routing<topk_softmax> activation<swiglu> : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, !tfm.weight<8x64x32, f32>, !tfm.weight<8x64x32, f32>, !tfm.weight<8x64x32, f32>) -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @moe_groups(%x: tensor<?x32xf32>, %r: !tfm.weight<8x32, f32>, %g: !tfm.weight<8x64x32, f32>, %d: !tfm.weight<8x32x64, f32>) {
+  // expected-error @+1 {{expert groups need sigmoid routing}}
+  %m = tfm.moe %x router %r gate %g up %g down %d top_k 2 routing<softmax_topk> activation<swiglu> {groups = 2} : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, !tfm.weight<8x64x32, f32>, !tfm.weight<8x64x32, f32>, !tfm.weight<8x32x64, f32>) -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @moe_top_k(%x: tensor<?x32xf32>, %r: !tfm.weight<8x32, f32>, %g: !tfm.weight<8x64x32, f32>, %d: !tfm.weight<8x32x64, f32>) {
+  // expected-error @+1 {{top_k (9) must be in [1, 8]}}
+  %m = tfm.moe %x router %r gate %g up %g down %d top_k 9 routing<topk_softmax> activation<swiglu> : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, !tfm.weight<8x64x32, f32>, !tfm.weight<8x64x32, f32>, !tfm.weight<8x32x64, f32>) -> tensor<?x32xf32>
+  return
+}

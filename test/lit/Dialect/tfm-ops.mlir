@@ -80,3 +80,40 @@ func.func @ops(%ids: tensor<?xi32>, %x: tensor<?x32xf32>, %pos: index,
   %at = tfm.attention %ro, %c1[layer 1] at %pos scale 0.25 {window = 4} : tensor<?x4x16xf32>, !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x4x16xf32>
   return %y : tensor<?x64xf32>
 }
+
+// Mixture-of-experts ops and attention sinks.
+tfm.weight_decl @router : !tfm.weight<8x32, f32>
+tfm.weight_decl @router_b : !tfm.weight<8, f32>
+tfm.weight_decl @gate : !tfm.weight<8x64x32, mxfp4>
+tfm.weight_decl @gate_b : !tfm.weight<8x64, f32>
+tfm.weight_decl @down : !tfm.weight<8x32x64, mxfp4>
+
+// CHECK-LABEL: func.func @experts
+func.func @experts(%x: tensor<?x32xf32>, %s: tensor<4x?x?xf32>, %sinks: tensor<4x1x1xf32>,
+                   %q: tensor<?x4x16xf32>, %cache: !tfm.kv_cache<2x2x2x16, f32>, %pos: index,
+                   %hs: tensor<4xf32>) -> tensor<?x32xf32> {
+  // CHECK: tfm.clamp %{{.*}} {max = 7.000000e+00 : f32, min = -7.000000e+00 : f32} : tensor<?x32xf32>
+  %c = tfm.clamp %x {min = -7.0 : f32, max = 7.0 : f32} : tensor<?x32xf32>
+  // CHECK: tfm.top_k %{{.*}} k 4 : (tensor<?x32xf32>) -> (tensor<?x4xf32>, tensor<?x4xi32>)
+  %v, %ids = tfm.top_k %c k 4 : (tensor<?x32xf32>) -> (tensor<?x4xf32>, tensor<?x4xi32>)
+  %g = tfm.weight @gate : !tfm.weight<8x64x32, mxfp4>
+  // CHECK: tfm.expert_matmul %{{.*}}, %{{.*}}[%{{.*}}] : (tensor<?x32xf32>, !tfm.weight<8x64x32, mxfp4>, tensor<?x4xi32>) -> tensor<?x4x64xf32>
+  %e = tfm.expert_matmul %x, %g[%ids] : (tensor<?x32xf32>, !tfm.weight<8x64x32, mxfp4>, tensor<?x4xi32>) -> tensor<?x4x64xf32>
+  %gb = tfm.weight @gate_b : !tfm.weight<8x64, f32>
+  // CHECK: tfm.embedding %{{.*}}[%{{.*}}] : (!tfm.weight<8x64, f32>, tensor<?x4xi32>) -> tensor<?x4x64xf32>
+  %b = tfm.embedding %gb[%ids] : (!tfm.weight<8x64, f32>, tensor<?x4xi32>) -> tensor<?x4x64xf32>
+  // CHECK: tfm.clamped_swiglu %{{.*}}, %{{.*}} alpha 1.702000e+00 limit 7.000000e+00 : tensor<?x4x64xf32>
+  %a = tfm.clamped_swiglu %e, %b alpha 1.702 limit 7.0 : tensor<?x4x64xf32>
+  // CHECK: tfm.softmax %{{.*}} along 2 sinks %{{.*}} : tensor<4x1x1xf32> : tensor<4x?x?xf32>
+  %p = tfm.softmax %s along 2 sinks %sinks : tensor<4x1x1xf32> : tensor<4x?x?xf32>
+  // CHECK: tfm.attention %{{.*}}, %{{.*}}[layer 0] at %{{.*}} scale 2.500000e-01 sinks %{{.*}} : tensor<4xf32> {window = 128 : i64}
+  %at = tfm.attention %q, %cache[layer 0] at %pos scale 0.25 sinks %hs : tensor<4xf32> {window = 128} : tensor<?x4x16xf32>, !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x4x16xf32>
+  %r = tfm.weight @router : !tfm.weight<8x32, f32>
+  %rb = tfm.weight @router_b : !tfm.weight<8, f32>
+  %d = tfm.weight @down : !tfm.weight<8x32x64, mxfp4>
+  // CHECK: tfm.moe %{{.*}} router %{{.*}} bias %{{.*}} gate %{{.*}} bias %{{.*}} up %{{.*}} down %{{.*}} top_k 4 routing<topk_softmax> activation<clamped_swiglu>
+  %m = tfm.moe %x router %r bias %rb gate %g bias %gb up %g down %d top_k 4 routing<topk_softmax> activation<clamped_swiglu> : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, !tfm.weight<8, f32>, !tfm.weight<8x64x32, mxfp4>, !tfm.weight<8x64, f32>, !tfm.weight<8x64x32, mxfp4>, !tfm.weight<8x32x64, mxfp4>) -> tensor<?x32xf32>
+  // CHECK: tfm.moe {{.*}} routing<sigmoid> activation<swiglu> {groups = 4 : i64, normalize = true, routed_scale = 2.500000e+00 : f32, topk_group = 2 : i64}
+  %m2 = tfm.moe %x router %r selection_bias %rb gate %g up %g down %d top_k 4 routing<sigmoid> activation<swiglu> {groups = 4, topk_group = 2, normalize = true, routed_scale = 2.5 : f32} : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, !tfm.weight<8, f32>, !tfm.weight<8x64x32, mxfp4>, !tfm.weight<8x64x32, mxfp4>, !tfm.weight<8x32x64, mxfp4>) -> tensor<?x32xf32>
+  return %m : tensor<?x32xf32>
+}

@@ -257,3 +257,57 @@ func.func @scale_not_constant(%q: tensor<?x4x16xf32>, %cache: !tfm.kv_cache<2x2x
   %ot = tfm.transpose %o [1, 0, 2] : (tensor<4x?x16xf32>) -> tensor<?x4x16xf32>
   return %ot : tensor<?x4x16xf32>
 }
+
+// -----
+
+// Attention sinks (GPT-OSS): one extra logit per head in the softmax, and a
+// sliding window.
+// CHECK-LABEL: func @sinks_window
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x4x16xf32>, %[[C:.*]]: !tfm.kv_cache<2x2x2x16, f32>, %[[P:.*]]: index, %[[S:.*]]: tensor<4xf32>)
+// CHECK-NEXT: %[[A:.*]] = tfm.attention %[[Q]], %[[C]][layer 0] at %[[P]] scale 2.500000e-01 sinks %[[S]] : tensor<4xf32> {window = 128 : i64}
+// CHECK-NEXT: return %[[A]]
+func.func @sinks_window(%q: tensor<?x4x16xf32>, %cache: !tfm.kv_cache<2x2x2x16, f32>, %pos: index, %sinks: tensor<4xf32>) -> tensor<?x4x16xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %q, %c0 : tensor<?x4x16xf32>
+  %t = arith.addi %pos, %n : index
+  %k = tfm.cache_read %cache[layer 0, stream 0] count %t : !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x2x16xf32>
+  %v = tfm.cache_read %cache[layer 0, stream 1] count %t : !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x2x16xf32>
+  %kt = tfm.transpose %k [1, 0, 2] : (tensor<?x2x16xf32>) -> tensor<2x?x16xf32>
+  %vt = tfm.transpose %v [1, 0, 2] : (tensor<?x2x16xf32>) -> tensor<2x?x16xf32>
+  %kr = tfm.repeat_interleave %kt along 0 times 2 : (tensor<2x?x16xf32>) -> tensor<4x?x16xf32>
+  %vr = tfm.repeat_interleave %vt along 0 times 2 : (tensor<2x?x16xf32>) -> tensor<4x?x16xf32>
+  %qt = tfm.transpose %q [1, 0, 2] : (tensor<?x4x16xf32>) -> tensor<4x?x16xf32>
+  %s = tfm.batch_matmul %qt, %kr {transpose_rhs} : (tensor<4x?x16xf32>, tensor<4x?x16xf32>) -> tensor<4x?x?xf32>
+  %scale = tfm.constant 0.25 : tensor<f32>
+  %ss = tfm.mul %s, %scale : (tensor<4x?x?xf32>, tensor<f32>) -> tensor<4x?x?xf32>
+  %m = tfm.causal_mask %ss, %pos {window = 128 : i64} : tensor<4x?x?xf32>
+  %sk = tfm.reshape %sinks : (tensor<4xf32>) -> tensor<4x1x1xf32>
+  %p = tfm.softmax %m along 2 sinks %sk : tensor<4x1x1xf32> : tensor<4x?x?xf32>
+  %o = tfm.batch_matmul %p, %vr : (tensor<4x?x?xf32>, tensor<4x?x16xf32>) -> tensor<4x?x16xf32>
+  %ot = tfm.transpose %o [1, 0, 2] : (tensor<4x?x16xf32>) -> tensor<?x4x16xf32>
+  return %ot : tensor<?x4x16xf32>
+}
+
+// -----
+
+// Near miss: one sink shared by all heads is not per-head sinks.
+// CHECK-LABEL: func @sink_not_per_head
+// CHECK-NOT: tfm.attention
+func.func @sink_not_per_head(%q: tensor<?x4x16xf32>, %cache: !tfm.kv_cache<2x2x2x16, f32>, %pos: index, %sink: tensor<1x1x1xf32>) -> tensor<?x4x16xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %q, %c0 : tensor<?x4x16xf32>
+  %t = arith.addi %pos, %n : index
+  %k = tfm.cache_read %cache[layer 0, stream 0] count %t : !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x2x16xf32>
+  %v = tfm.cache_read %cache[layer 0, stream 1] count %t : !tfm.kv_cache<2x2x2x16, f32> -> tensor<?x2x16xf32>
+  %kt = tfm.transpose %k [1, 0, 2] : (tensor<?x2x16xf32>) -> tensor<2x?x16xf32>
+  %vt = tfm.transpose %v [1, 0, 2] : (tensor<?x2x16xf32>) -> tensor<2x?x16xf32>
+  %kr = tfm.repeat_interleave %kt along 0 times 2 : (tensor<2x?x16xf32>) -> tensor<4x?x16xf32>
+  %vr = tfm.repeat_interleave %vt along 0 times 2 : (tensor<2x?x16xf32>) -> tensor<4x?x16xf32>
+  %qt = tfm.transpose %q [1, 0, 2] : (tensor<?x4x16xf32>) -> tensor<4x?x16xf32>
+  %s = tfm.batch_matmul %qt, %kr {transpose_rhs} : (tensor<4x?x16xf32>, tensor<4x?x16xf32>) -> tensor<4x?x?xf32>
+  %m = tfm.causal_mask %s, %pos : tensor<4x?x?xf32>
+  %p = tfm.softmax %m along 2 sinks %sink : tensor<1x1x1xf32> : tensor<4x?x?xf32>
+  %o = tfm.batch_matmul %p, %vr : (tensor<4x?x?xf32>, tensor<4x?x16xf32>) -> tensor<4x?x16xf32>
+  %ot = tfm.transpose %o [1, 0, 2] : (tensor<4x?x16xf32>) -> tensor<?x4x16xf32>
+  return %ot : tensor<?x4x16xf32>
+}

@@ -40,8 +40,11 @@ std::vector<std::pair<int, int>> scaleFields(Format f) {
   }
 }
 
-/// A row of `n` elements in format `f` with random contents.
-std::vector<uint8_t> randomRow(Format f, int64_t n, TestRandom &rng) {
+/// A row of `n` elements in format `f` with random contents. With
+/// `extremeScales`, MXFP4 exponents also take the values that overflow (255)
+/// or make subnormal scales (0, 1); otherwise they stay moderate.
+std::vector<uint8_t> randomRow(Format f, int64_t n, TestRandom &rng,
+                               bool extremeScales = false) {
   std::vector<uint8_t> row(lmc::quant::rowBytes(f, n));
   if (f == Format::F32 || f == Format::F16 || f == Format::BF16) {
     std::vector<float> values = rng.floats(n, -4.0f, 4.0f);
@@ -51,11 +54,18 @@ std::vector<uint8_t> randomRow(Format f, int64_t n, TestRandom &rng) {
   for (uint8_t &b : row)
     b = rng.byte();
   int64_t blockBytes = lmc::quant::blockBytes(f);
-  for (int64_t block = 0; block < (int64_t)row.size() / blockBytes; ++block)
+  for (int64_t block = 0; block < (int64_t)row.size() / blockBytes; ++block) {
+    if (f == Format::MXFP4) {
+      const uint8_t extremes[] = {0, 1, 2, 254, 255};
+      uint8_t e = rng.byte();
+      row[block * blockBytes] =
+          extremeScales && e % 4 == 0 ? extremes[e / 4 % 5] : uint8_t(110 + e % 30);
+    }
     for (auto [offset, size] : scaleFields(f)) {
       uint16_t half = lmc::quant::f32ToF16(rng.uniform(-0.05f, 0.05f));
       std::memcpy(&row[block * blockBytes + offset], &half, size);
     }
+  }
   return row;
 }
 
@@ -76,7 +86,7 @@ TEST_P(WeightKernelTest, DecodeIsBitExact) {
   std::vector<uint8_t> weights;
   std::vector<std::vector<uint8_t>> rowBytes;
   for (int64_t r = 0; r < rows; ++r) {
-    rowBytes.push_back(randomRow(format(), n, rng));
+    rowBytes.push_back(randomRow(format(), n, rng, /*extremeScales=*/true));
     weights.insert(weights.end(), rowBytes.back().begin(), rowBytes.back().end());
   }
   std::string type = weightType(c, rows);
@@ -169,7 +179,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(FormatCase{"f32", 96}, FormatCase{"f32", 40},
                       FormatCase{"f16", 64}, FormatCase{"bf16", 64},
                       FormatCase{"q8_0", 96}, FormatCase{"q4_0", 64},
-                      FormatCase{"q4_k", 512}, FormatCase{"q6_k", 256}),
+                      FormatCase{"q4_k", 512}, FormatCase{"q6_k", 256},
+                      FormatCase{"mxfp4", 96}),
     [](const ::testing::TestParamInfo<FormatCase> &info) {
       return std::string(info.param.name) + "_" + std::to_string(info.param.rowElems);
     });

@@ -1,0 +1,191 @@
+//===- ExpertLowerings.cpp - mixture-of-experts ops -> CPU kernels ---------===//
+//
+// tfm.top_k, tfm.expert_matmul and the elementwise clamp/clamped SwiGLU, and
+// the fused tfm.moe: router product, one routing kernel, the chosen experts'
+// gate and up products (biases folded in), the activation, the down product
+// and the weighted combination.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/cpu/KernelBuilder.h"
+#include "passes/cpu/Kernels.h"
+#include "passes/cpu/LoweringUtils.h"
+#include "passes/cpu/Lowerings.h"
+
+#include "dialects/tfm/TfmOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace lmc::cpu;
+using namespace lmc::tfm;
+
+namespace {
+
+constexpr int64_t kDynamic = ShapedType::kDynamic;
+
+WeightType weightTypeOf(Value v) { return v ? cast<WeightType>(v.getType()) : WeightType(); }
+
+MemRefType rowsOf(OpBuilder &b, int64_t dim, Type element = {}) {
+  return MemRefType::get({kDynamic, dim}, element ? element : b.getF32Type());
+}
+
+struct ClampOpLowering : OpConversionPattern<ClampOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ClampOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    std::optional<APFloat> lo = op.getMin(), hi = op.getMax();
+    Value out = buildElementwise(
+        rewriter, op.getLoc(), memrefTypeOf(op.getResult()), ValueRange{adaptor.getInput()},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value x = a[0];
+          if (lo)
+            x = arith::MaximumFOp::create(
+                b, l, x, arith::ConstantOp::create(b, l, b.getF32FloatAttr(lo->convertToFloat())));
+          if (hi)
+            x = arith::MinimumFOp::create(
+                b, l, x, arith::ConstantOp::create(b, l, b.getF32FloatAttr(hi->convertToFloat())));
+          return x;
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct TopKOpLowering : OpConversionPattern<TopKOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(TopKOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = asRows(rewriter, loc, adaptor.getInput());
+    Value rows = dimOf(rewriter, loc, x, 0);
+    int64_t k = op.getK();
+    Value values = allocBuffer(rewriter, loc, rowsOf(rewriter, k), rows);
+    Value indices = allocBuffer(rewriter, loc, rowsOf(rewriter, k, rewriter.getI32Type()), rows);
+    auto kernel = getTopKKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                cast<MemRefType>(x.getType()).getShape()[1], k);
+    func::CallOp::create(rewriter, loc, kernel, ValueRange{x, values, indices});
+    rewriter.replaceOp(op, {reshapeBuffer(rewriter, loc, values,
+                                          memrefTypeOf(op.getValues()).getShape()),
+                            reshapeBuffer(rewriter, loc, indices,
+                                          memrefTypeOf(op.getIndices()).getShape())});
+    return success();
+  }
+};
+
+/// y[t*S + s, :] = expert ids[t, s] times the input row of (t, s), written
+/// into a new [T*S, N] buffer.
+Value emitExpertMatmul(OpBuilder &b, Location loc, ModuleOp module, Value input,
+                       bool sharedInput, Value weightBytes, WeightType weight, Value flatIds,
+                       int64_t slots, Value biasBytes, WeightType bias) {
+  Value pairs = dimOf(b, loc, flatIds, 0);
+  Value y = allocBuffer(b, loc, rowsOf(b, weight.getShape()[1]), pairs);
+  auto kernel = getExpertMatmulKernel(b, module, weight, slots, sharedInput, bias);
+  SmallVector<Value> args{input, weightBytes, flatIds, y};
+  if (biasBytes)
+    args.push_back(biasBytes);
+  func::CallOp::create(b, loc, kernel, args);
+  return y;
+}
+
+struct ExpertMatmulOpLowering : OpConversionPattern<ExpertMatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ExpertMatmulOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t slots = memrefTypeOf(op.getExperts()).getShape()[1];
+    bool shared = memrefTypeOf(op.getInput()).getRank() == 2;
+    Value ids = reshapeBuffer(rewriter, loc, adaptor.getExperts(), {kDynamic});
+    Value y = emitExpertMatmul(rewriter, loc, op->getParentOfType<ModuleOp>(),
+                               asRows(rewriter, loc, adaptor.getInput()), shared,
+                               adaptor.getWeight(), weightTypeOf(op.getWeight()), ids, slots,
+                               Value(), WeightType());
+    rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, y, memrefTypeOf(op.getResult()).getShape()));
+    return success();
+  }
+};
+
+struct ClampedSwiGLUOpLowering : OpConversionPattern<ClampedSwiGLUOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ClampedSwiGLUOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MemRefType type = memrefTypeOf(op.getResult());
+    Value gate = asRows(rewriter, loc, adaptor.getGate());
+    Value up = asRows(rewriter, loc, adaptor.getUp());
+    Value y = allocBuffer(rewriter, loc, cast<MemRefType>(gate.getType()),
+                          dimOf(rewriter, loc, gate, 0));
+    auto kernel = getClampedSwiGLUKernel(rewriter, op->getParentOfType<ModuleOp>(),
+                                         type.getShape().back(),
+                                         op.getAlpha().convertToFloat(),
+                                         op.getLimit().convertToFloat());
+    func::CallOp::create(rewriter, loc, kernel, ValueRange{gate, up, y});
+    rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, y, type.getShape()));
+    return success();
+  }
+};
+
+struct MoeOpLowering : OpConversionPattern<MoeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(MoeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    ModuleOp module = op->getParentOfType<ModuleOp>();
+    // The kernels read biases as f32; the fusion pass only fuses those.
+    for (Value bias : {op.getRouterBias(), op.getSelectionBias(), op.getGateBias(),
+                       op.getUpBias(), op.getDownBias()})
+      if (bias && weightTypeOf(bias).getStorage() != StorageType::f32)
+        return rewriter.notifyMatchFailure(op, "biases must be stored as f32");
+    WeightType router = weightTypeOf(op.getRouter()), gate = weightTypeOf(op.getGate());
+    WeightType down = weightTypeOf(op.getDown());
+    int64_t experts = router.getShape()[0], k = op.getTopK();
+    int64_t ffn = gate.getShape()[1], hidden = router.getShape()[1];
+
+    Value x = adaptor.getInput();
+    Value tokens = dimOf(rewriter, loc, x, 0);
+    Value logits = allocBuffer(rewriter, loc, rowsOf(rewriter, experts), tokens);
+    func::CallOp::create(rewriter, loc, getMatmulKernel(rewriter, module, router),
+                         ValueRange{x, adaptor.getRouter(), logits});
+
+    Value ids = allocBuffer(rewriter, loc, rowsOf(rewriter, k, rewriter.getI32Type()), tokens);
+    Value weights = allocBuffer(rewriter, loc, rowsOf(rewriter, k), tokens);
+    SmallVector<Value> routingArgs{logits};
+    if (op.getRouterBias())
+      routingArgs.push_back(adaptor.getRouterBias());
+    if (op.getSelectionBias())
+      routingArgs.push_back(adaptor.getSelectionBias());
+    routingArgs.append({ids, weights});
+    func::CallOp::create(rewriter, loc, getMoeRoutingKernel(rewriter, module, op), routingArgs);
+
+    Value flatIds = reshapeBuffer(rewriter, loc, ids, {kDynamic});
+    auto product = [&](Value input, bool shared, Value w, WeightType type, Value bias,
+                       Value biasBytes) {
+      return emitExpertMatmul(rewriter, loc, module, input, shared, w, type, flatIds, k,
+                              biasBytes, weightTypeOf(bias));
+    };
+    Value g = product(x, true, adaptor.getGate(), gate, op.getGateBias(), adaptor.getGateBias());
+    Value u = product(x, true, adaptor.getUp(), weightTypeOf(op.getUp()), op.getUpBias(),
+                      adaptor.getUpBias());
+    Value act = allocBuffer(rewriter, loc, rowsOf(rewriter, ffn), dimOf(rewriter, loc, g, 0));
+    func::FuncOp activation =
+        op.getActivation() == GatedActivation::swiglu
+            ? getSwiGLUKernel(rewriter, module, ffn)
+            : getClampedSwiGLUKernel(rewriter, module, ffn, op.getAlpha().convertToFloat(),
+                                     op.getLimit().convertToFloat());
+    func::CallOp::create(rewriter, loc, activation, ValueRange{g, u, act});
+    Value d = product(act, false, adaptor.getDown(), down, op.getDownBias(),
+                      adaptor.getDownBias());
+
+    Value out = allocBuffer(rewriter, loc, rowsOf(rewriter, hidden), tokens);
+    func::CallOp::create(rewriter, loc, getExpertCombineKernel(rewriter, module, k, hidden),
+                         ValueRange{d, weights, out});
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+} // namespace
+
+void lmc::cpu::populateExpertLoweringPatterns(const TypeConverter &converter,
+                                              RewritePatternSet &patterns) {
+  patterns.add<ClampOpLowering, TopKOpLowering, ExpertMatmulOpLowering,
+               ClampedSwiGLUOpLowering, MoeOpLowering>(converter, patterns.getContext());
+}

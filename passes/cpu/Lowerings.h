@@ -1,0 +1,16 @@
+//===- Lowerings.h - groups of tfm -> CPU conversion patterns ---*- C++ -*-===//
+#ifndef LMC_PASSES_CPU_LOWERINGS_H
+#define LMC_PASSES_CPU_LOWERINGS_H
+
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace lmc::cpu {
+
+/// Mixture-of-experts ops: tfm.top_k, tfm.expert_matmul, tfm.clamp,
+/// tfm.clamped_swiglu and the fused tfm.moe.
+void populateExpertLoweringPatterns(const mlir::TypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
+
+} // namespace lmc::cpu
+
+#endif // LMC_PASSES_CPU_LOWERINGS_H

@@ -1,0 +1,27 @@
+//===- RowDotProducts.h - dot products of one weight row with activations -*- C++ -*-===//
+//
+// The inner loop every weight-reading kernel shares: stream one row of a
+// weight in its storage format, decode each block once in registers, and
+// accumulate its dot products with several activation rows at once (so one
+// decoded block serves them all).
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_PASSES_CPU_ROWDOTPRODUCTS_H
+#define LMC_PASSES_CPU_ROWDOTPRODUCTS_H
+
+#include "passes/cpu/WeightDecoding.h"
+
+namespace lmc::cpu {
+
+/// For each i: y[yRows[i], n] = dot(weight row at byte `rowBase` of `w`,
+/// x[xRows[i], :]) (+ `bias`, an f32 scalar, when given). The row has
+/// `blocksPerRow` blocks of `layout`.
+void emitRowDotProducts(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
+                        int64_t blocksPerRow, mlir::Value w, mlir::Value rowBase,
+                        mlir::Value x, llvm::ArrayRef<mlir::Value> xRows,
+                        mlir::Value y, llvm::ArrayRef<mlir::Value> yRows,
+                        mlir::Value n, mlir::Value bias = {});
+
+} // namespace lmc::cpu
+
+#endif // LMC_PASSES_CPU_ROWDOTPRODUCTS_H
