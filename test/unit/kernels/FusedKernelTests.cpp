@@ -252,6 +252,7 @@ INSTANTIATE_TEST_SUITE_P(
 struct AttentionCase {
   const char *name;
   int64_t queryHeads, kvHeads, window, start, tokens;
+  bool sinks = false;
 };
 
 class FusedAttention : public ::testing::TestWithParam<AttentionCase> {};
@@ -282,8 +283,16 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
     return read;
   };
   std::string window = c.window ? " {window = " + str(c.window) + " : i64}" : "";
+  std::string sinkT = "tensor<" + str(c.queryHeads) + "xf32>";
+  std::string sinkArg = c.sinks ? ", %sinks: " + sinkT : "";
+  std::string sinkOperand, sinkReshape;
+  if (c.sinks) {
+    std::string perRow = "tensor<" + str(c.queryHeads) + "x1x1xf32>";
+    sinkReshape = "  %sk = tfm.reshape %sinks : (" + sinkT + ") -> " + perRow + "\n";
+    sinkOperand = " sinks %sk : " + perRow;
+  }
   std::string source =
-      "func.func @run(%q: " + q + ", %cache: " + cache + ", %pos: index) -> " + q +
+      "func.func @run(%q: " + q + ", %cache: " + cache + ", %pos: index" + sinkArg + ") -> " + q +
       " attributes {llvm.emit_c_interface} {\n"
       "  %c0 = arith.constant 0 : index\n"
       "  %n = tensor.dim %q, %c0 : " + q + "\n"
@@ -292,14 +301,16 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
       "  %s = tfm.batch_matmul %qt, %k {transpose_rhs} : (" + hq + ", " + hq + ") -> " + sc + "\n"
       "  %scale = tfm.constant " + str(scale) + " : tensor<f32>\n"
       "  %ss = tfm.mul %s, %scale : (" + sc + ", tensor<f32>) -> " + sc + "\n"
-      "  %m = tfm.causal_mask %ss, %pos" + window + " : " + sc + "\n"
-      "  %p = tfm.softmax %m along 2 : " + sc + "\n"
+      "  %m = tfm.causal_mask %ss, %pos" + window + " : " + sc + "\n" + sinkReshape +
+      "  %p = tfm.softmax %m along 2" + sinkOperand + " : " + sc + "\n"
       "  %o = tfm.batch_matmul %p, %v : (" + sc + ", " + hq + ") -> " + hq + "\n"
       "  %ot = tfm.transpose %o [1, 0, 2] : (" + hq + ") -> " + q + "\n"
       "  return %ot : " + q + "\n}\n";
   KernelHarness fused, plain;
   using Fn = void (*)(MemRef<float, 3> *, MemRef<float, 5> *, int64_t, MemRef<float, 3> *);
-  auto [runFused, runPlain] = compileBoth<Fn>(fused, plain, source, "tfm.attention");
+  using SinkFn = void (*)(MemRef<float, 3> *, MemRef<float, 5> *, int64_t, MemRef<float, 1> *,
+                          MemRef<float, 3> *);
+  auto [runFused, runPlain] = compileBoth<void *>(fused, plain, source, "tfm.attention");
   ASSERT_TRUE(runFused && runPlain);
 
   TestRandom rng(104 + c.start);
@@ -313,8 +324,14 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
   auto cm = memref<float, 5>(cacheData.data(), {layers, 2, c.kvHeads, capacity, dim});
   auto am = memref<float, 3>(outA.data(), {c.tokens, c.queryHeads, dim});
   auto bm = memref<float, 3>(outB.data(), {c.tokens, c.queryHeads, dim});
-  runFused(&qm, &cm, c.start, &am);
-  runPlain(&qm, &cm, c.start, &bm);
+  std::vector<float> sinks = rng.floats(c.queryHeads, -3, 3);
+  auto sm = memref<float, 1>(sinks.data(), {c.queryHeads});
+  for (auto [run, out] : {std::pair{runFused, &am}, std::pair{runPlain, &bm}}) {
+    if (c.sinks)
+      ((SinkFn)run)(&qm, &cm, c.start, &sm, out);
+    else
+      ((Fn)run)(&qm, &cm, c.start, out);
+  }
 
   auto at = [&](int64_t stream, int64_t head, int64_t p, int64_t d) {
     return double(cacheData[(((layer * 2 + stream) * c.kvHeads + head) * capacity + p) * dim + d]);
@@ -337,7 +354,9 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
         scores.push_back(s);
         best = std::max(best, s);
       }
-      double total = 0;
+      if (c.sinks)
+        best = std::max(best, double(sinks[h]));
+      double total = c.sinks ? std::exp(sinks[h] - best) : 0.0;
       for (double &s : scores)
         total += (s = std::exp(s - best));
       for (int64_t d = 0; d < dim; ++d) {
@@ -356,7 +375,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(AttentionCase{"gqa_prefill", 4, 2, 0, 0, 9},
                       AttentionCase{"gqa_after_history", 6, 2, 0, 20, 5},
                       AttentionCase{"mha_decode", 3, 3, 0, 40, 1},
-                      AttentionCase{"one_kv_head_window", 4, 1, 8, 13, 7}),
+                      AttentionCase{"one_kv_head_window", 4, 1, 8, 13, 7},
+                      AttentionCase{"sinks_window", 4, 2, 8, 21, 6, true},
+                      AttentionCase{"sinks_decode", 8, 2, 0, 30, 1, true}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 } // namespace
