@@ -54,21 +54,31 @@ def peak_rss(args):
 
 
 def bytes_per_token(model_path, position):
+    """(weight bytes, KV-cache bytes) one decoded token reads: every tensor
+    but the embedding table (one row of it), experts in proportion to the
+    experts used per token."""
     g = gguf_edit.GGUF(model_path)
-    sizes = {t.name: len(t.data) for t in g.tensors}
+    arch = g.metadata["general.architecture"].value
+    meta = lambda k: g.metadata[f"{arch}.{k}"].value
+    has = lambda k: f"{arch}.{k}" in g.metadata
+    used = meta("expert_used_count") / meta("expert_count") if has("expert_count") else 1.0
+    sizes = {t.name: len(t.data) * (used if "_exps." in t.name else 1.0) for t in g.tensors}
     tied = "output.weight" not in sizes
     embd = g.tensor("token_embd.weight")
     total = sum(sizes.values())
     if not tied:
         total -= sizes["token_embd.weight"]
     total += len(embd.data) // embd.ne[1]
-    arch = g.metadata["general.architecture"].value
-    meta = lambda k: g.metadata[f"{arch}.{k}"].value
     layers, heads = meta("block_count"), meta("attention.head_count")
-    kv_heads = meta("attention.head_count_kv") if f"{arch}.attention.head_count_kv" in g.metadata else heads
-    head_dim = meta("attention.key_length") if f"{arch}.attention.key_length" in g.metadata \
+    kv_heads = meta("attention.head_count_kv") if has("attention.head_count_kv") else heads
+    head_dim = meta("attention.key_length") if has("attention.key_length") \
         else meta("embedding_length") // heads
-    kv = 2 * layers * kv_heads * head_dim * 4 * position  # f32 cache read per token
+    window = meta("attention.sliding_window") if has("attention.sliding_window") else 0
+    pattern = meta("attention.sliding_window_pattern") if has("attention.sliding_window_pattern") \
+        else 2
+    positions = sum(min(position, window) if window and il % pattern < pattern - 1 else position
+                    for il in range(layers))
+    kv = 2 * kv_heads * head_dim * 4 * positions  # lmc's f32 cache, keys and values
     return total, kv
 
 

@@ -98,27 +98,51 @@ bool readConfig(const GGUFFile &file, ModelConfig &c, std::string &error) {
     return false;
   if (!isSupportedArchitecture(c.arch)) {
     error = file.errorPrefix() + "architecture '" + c.arch +
-            "' is not supported (supported: qwen3)";
+            "' is not supported (supported: " + supportedArchitectures() + ")";
     return false;
   }
   if (file.has("general.name") && !file.getString("general.name", c.name, error))
     return false;
   HyperparameterReader r(file, c.arch, error);
+  bool moe = c.arch == "gpt-oss";
   if (!r.u32("block_count", c.layers) || !r.u32("embedding_length", c.hidden) ||
-      !r.u32("feed_forward_length", c.ffn) || !r.u32("context_length", c.contextLength) ||
-      !r.u32("attention.head_count", c.heads))
+      !r.u32("context_length", c.contextLength) || !r.u32("attention.head_count", c.heads))
+    return false;
+  if (!moe && !r.u32("feed_forward_length", c.ffn))
     return false;
   c.kvHeads = c.heads;
   if (!r.optionalU32("attention.head_count_kv", c.kvHeads))
     return false;
-  for (auto [name, v] : {std::pair<const char *, int64_t>{"block_count", c.layers},
-                         {"embedding_length", c.hidden},
-                         {"feed_forward_length", c.ffn},
-                         {"context_length", c.contextLength},
-                         {"attention.head_count", c.heads},
-                         {"attention.head_count_kv", c.kvHeads}})
+  std::vector<std::pair<const char *, int64_t>> positive = {
+      {"block_count", c.layers},    {"embedding_length", c.hidden},
+      {"context_length", c.contextLength}, {"attention.head_count", c.heads},
+      {"attention.head_count_kv", c.kvHeads}};
+  if (!moe)
+    positive.push_back({"feed_forward_length", c.ffn});
+  if (moe) {
+    if (!r.u32("expert_count", c.experts) || !r.u32("expert_used_count", c.expertsUsed) ||
+        !r.u32("expert_feed_forward_length", c.expertFfn))
+      return false;
+    positive.insert(positive.end(), {{"expert_count", c.experts},
+                                     {"expert_used_count", c.expertsUsed},
+                                     {"expert_feed_forward_length", c.expertFfn}});
+  }
+  for (auto [name, v] : positive)
     if (v <= 0)
       return r.fail(name, "must be positive");
+  if (c.expertsUsed > c.experts)
+    return r.fail("expert_used_count", std::to_string(c.expertsUsed) + " exceeds expert_count " +
+                                           std::to_string(c.experts));
+  if (c.arch == "gpt-oss") {
+    // Every other layer (the even ones) has a window unless the file says
+    // otherwise.
+    c.swaPattern = 2;
+    if (!r.u32("attention.sliding_window", c.slidingWindow) ||
+        !r.optionalU32("attention.sliding_window_pattern", c.swaPattern))
+      return false;
+    if (c.slidingWindow <= 0)
+      return r.fail("attention.sliding_window", "must be positive");
+  }
   if (c.heads % c.kvHeads != 0)
     return r.fail("attention.head_count", std::to_string(c.heads) +
                                               " is not a multiple of head_count_kv " +

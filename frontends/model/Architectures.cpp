@@ -11,6 +11,7 @@ using namespace lmc::frontend;
 
 namespace lmc::frontend {
 LogicalResult buildQwen3(GraphBuilder &g, const ModelConfig &c);
+LogicalResult buildGptOss(GraphBuilder &g, const ModelConfig &c);
 } // namespace lmc::frontend
 
 namespace {
@@ -19,11 +20,18 @@ struct Entry {
   const char *arch;
   ArchBuilder build;
 };
-constexpr Entry kArchitectures[] = {{"qwen3", buildQwen3}};
+constexpr Entry kArchitectures[] = {{"qwen3", buildQwen3}, {"gpt-oss", buildGptOss}};
 } // namespace
 
 bool lmc::frontend::isSupportedArchitecture(StringRef arch) {
   return llvm::any_of(kArchitectures, [&](const Entry &e) { return arch == e.arch; });
+}
+
+std::string lmc::frontend::supportedArchitectures() {
+  std::string names;
+  for (const Entry &e : kArchitectures)
+    names += (names.empty() ? "" : ", ") + std::string(e.arch);
+  return names;
 }
 
 OwningOpRef<ModuleOp> lmc::frontend::buildModel(MLIRContext *ctx,

@@ -18,6 +18,8 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModel(mlir::MLIRContext *ctx,
 
 /// Whether `arch` (llama.cpp's name) has a builder.
 bool isSupportedArchitecture(llvm::StringRef arch);
+/// The supported architectures' names, comma-separated.
+std::string supportedArchitectures();
 
 } // namespace lmc::frontend
 

@@ -164,10 +164,18 @@ Value GraphBuilder::linear(Value x, StringRef weightName, int64_t out) {
   return MatmulOp::create(b, location, tensor(shape), x, w);
 }
 
+Value GraphBuilder::linearWithBias(Value x, StringRef weightName, StringRef biasName,
+                                   int64_t out) {
+  return add(linear(x, weightName, out), vectorWeight(biasName, out));
+}
+
+Value GraphBuilder::vectorWeight(StringRef name, int64_t size) {
+  return DequantizeOp::create(b, location, tensor({size}), weight(name, {size}));
+}
+
 Value GraphBuilder::rmsNorm(Value x, StringRef gainName, float eps) {
   int64_t dim = shapeOf(x).back(), axis = shapeOf(x).size() - 1;
-  Value w = weight(gainName, {dim});
-  Value gain = DequantizeOp::create(b, location, tensor({dim}), w);
+  Value gain = vectorWeight(gainName, dim);
   Value square = mul(x, x);
   SmallVector<int64_t> reduced(shapeOf(x));
   reduced[axis] = 1;
@@ -179,6 +187,64 @@ Value GraphBuilder::rmsNorm(Value x, StringRef gainName, float eps) {
 Value GraphBuilder::swiglu(Value gate, Value up) {
   Value sigmoid = SigmoidOp::create(b, location, gate);
   return mul(mul(gate, sigmoid), up);
+}
+
+Value GraphBuilder::clampedSwiglu(Value gate, Value up, float alpha, float limit) {
+  auto clamp = [&](Value x, std::optional<float> lo) {
+    return ClampOp::create(b, location, x,
+                           lo ? b.getF32FloatAttr(*lo) : FloatAttr(),
+                           b.getF32FloatAttr(limit));
+  };
+  Value g = clamp(gate, std::nullopt);
+  Value glu = mul(g, SigmoidOp::create(b, location, mul(g, constant(alpha))));
+  return mul(glu, add(clamp(up, -limit), constant(1.0f)));
+}
+
+Value GraphBuilder::moe(Value x, const MoeSpec &s) {
+  int64_t hidden = shapeOf(x)[1], k = s.used;
+  Value logits = linear(x, s.router, s.experts);
+  if (!s.routerBias.empty())
+    logits = add(logits, vectorWeight(s.routerBias, s.experts));
+  auto topK = [&](Value v) {
+    return TopKOp::create(b, location, tensor({kDyn, k}),
+                          RankedTensorType::get({kDyn, k}, b.getI32Type()), v, k);
+  };
+  Value weights, ids;
+  if (s.routing == MoeRouting::topk_softmax) {
+    TopKOp top = topK(logits);
+    ids = top.getIndices();
+    weights = SoftmaxOp::create(b, location, top.getValues(), 1, Value());
+  } else if (s.routing == MoeRouting::softmax_topk) {
+    TopKOp top = topK(SoftmaxOp::create(b, location, logits, 1, Value()));
+    ids = top.getIndices();
+    weights = top.getValues();
+    if (s.normalize) {
+      Value sum = ReduceSumOp::create(b, location, tensor({kDyn, 1}), weights, 1);
+      weights = DivOp::create(b, location, tensor({kDyn, k}), weights, sum);
+    }
+  } else {
+    fail("internal error: sigmoid routing is not built by GraphBuilder::moe");
+    return x;
+  }
+  auto product = [&](Value in, StringRef w, StringRef bias, int64_t out) {
+    int64_t inDim = shapeOf(in).back();
+    Value y = ExpertMatmulOp::create(b, location, tensor({kDyn, k, out}), in,
+                                     weight(w, {s.experts, out, inDim}), ids);
+    if (bias.empty())
+      return y;
+    Value gathered = EmbeddingOp::create(b, location, tensor({kDyn, k, out}),
+                                         weight(bias, {s.experts, out}), ids);
+    return add(y, gathered);
+  };
+  Value gate = product(x, s.gate, s.gateBias, s.ffn);
+  Value up = product(x, s.up, s.upBias, s.ffn);
+  Value act = s.activation == GatedActivation::swiglu
+                  ? swiglu(gate, up)
+                  : clampedSwiglu(gate, up, s.alpha, s.limit);
+  Value down = product(act, s.down, s.downBias, hidden);
+  Value weighted = mul(down, reshape(weights, {kDyn, k, 1}));
+  Value sum = ReduceSumOp::create(b, location, tensor({kDyn, 1, hidden}), weighted, 1);
+  return reshape(sum, {kDyn, hidden});
 }
 
 RopeConfigAttr GraphBuilder::ropeConfig(const RopeParams &p, int64_t headDim) {
@@ -217,7 +283,7 @@ Value GraphBuilder::cacheWrite(Value cache, Value x, Value start, int64_t layer,
 }
 
 Value GraphBuilder::attention(Value q, Value cache, int64_t layer, Value start,
-                              float scale, int64_t window) {
+                              float scale, int64_t window, Value sinks) {
   auto cacheType = cast<KVCacheType>(cache.getType());
   int64_t queryHeads = shapeOf(q)[1], dim = shapeOf(q)[2];
   int64_t kvHeads = cacheType.getHeads();
@@ -237,7 +303,8 @@ Value GraphBuilder::attention(Value q, Value cache, int64_t layer, Value start,
                                        queries, keys, /*transpose_rhs=*/true);
   scores = mul(scores, constant(scale));
   scores = CausalMaskOp::create(b, location, scores, start, window);
-  Value probs = SoftmaxOp::create(b, location, scores, 2);
+  Value perRow = sinks ? reshape(sinks, {queryHeads, 1, 1}) : Value();
+  Value probs = SoftmaxOp::create(b, location, scores, 2, perRow);
   Value out = BatchMatmulOp::create(b, location, tensor({queryHeads, kDyn, dim}),
                                     probs, values, /*transpose_rhs=*/false);
   return transpose(out, {1, 0, 2});

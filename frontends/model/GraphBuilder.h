@@ -56,16 +56,38 @@ public:
                         int64_t dim);
   /// x[..., in] x weight[out, in]^T.
   mlir::Value linear(mlir::Value x, llvm::StringRef weightName, int64_t out);
+  /// linear(x) + bias[out].
+  mlir::Value linearWithBias(mlir::Value x, llvm::StringRef weightName,
+                             llvm::StringRef biasName, int64_t out);
+  /// A 1-D weight as an f32 tensor.
+  mlir::Value vectorWeight(llvm::StringRef name, int64_t size);
   mlir::Value rmsNorm(mlir::Value x, llvm::StringRef gainName, float eps);
   /// silu(gate) * up.
   mlir::Value swiglu(mlir::Value gate, mlir::Value up);
+  /// GPT-OSS: c = min(gate, limit); c * sigmoid(alpha c) * (clamp(up, ±limit) + 1).
+  mlir::Value clampedSwiglu(mlir::Value gate, mlir::Value up, float alpha, float limit);
   /// Rotary embedding (NeoX pairing) of x : [tokens, heads, dim].
   mlir::Value ropeNeox(mlir::Value x, mlir::Value start, tfm::RopeConfigAttr config,
                        float mscale);
   /// Causal grouped-query attention of q : [tokens, Hq, D] over the cache,
   /// after the layer's keys and values were written; returns [tokens, Hq, D].
+  /// `sinks` (optional, [Hq]) adds one logit per head to the softmax.
   mlir::Value attention(mlir::Value q, mlir::Value cache, int64_t layer,
-                        mlir::Value start, float scale, int64_t window = 0);
+                        mlir::Value start, float scale, int64_t window = 0,
+                        mlir::Value sinks = {});
+
+  /// How a mixture-of-experts layer is built (GGUF tensor names; empty bias
+  /// names: no bias).
+  struct MoeSpec {
+    std::string router, routerBias, gate, gateBias, up, upBias, down, downBias;
+    int64_t experts = 0, used = 0, ffn = 0;
+    tfm::MoeRouting routing = tfm::MoeRouting::softmax_topk;
+    bool normalize = false;
+    tfm::GatedActivation activation = tfm::GatedActivation::swiglu;
+    float alpha = 1.702f, limit = 7.0f;
+  };
+  /// The primitive MoE layer of x : [tokens, hidden] (see FuseMoe.cpp).
+  mlir::Value moe(mlir::Value x, const MoeSpec &spec);
   /// Writes keys (stream 0) or values (stream 1) of `layer`; returns the cache.
   mlir::Value cacheWrite(mlir::Value cache, mlir::Value x, mlir::Value start,
                          int64_t layer, int64_t stream);

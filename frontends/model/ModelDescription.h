@@ -48,6 +48,21 @@ struct ModelConfig {
   int64_t contextLength = 0;
   double rmsEps = 1e-6;
   RopeParams rope;
+
+  // Mixture of experts (0 experts: a dense model).
+  int64_t experts = 0;
+  int64_t expertsUsed = 0;
+  int64_t expertFfn = 0;
+
+  // Sliding-window attention: layer l attends to the last `slidingWindow`
+  // positions iff l % swaPattern < swaPattern - 1 (llama.cpp's rule; GPT-OSS:
+  // pattern 2, every even layer). 0: no window.
+  int64_t slidingWindow = 0;
+  int64_t swaPattern = 0;
+  bool isSlidingWindowLayer(int64_t layer) const {
+    return slidingWindow > 0 &&
+           (swaPattern == 0 || layer % swaPattern < swaPattern - 1);
+  }
 };
 
 struct ModelDescription {

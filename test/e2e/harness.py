@@ -143,5 +143,58 @@ class TestCase(unittest.TestCase):
                           f"generation stopped after {len(ours)} tokens without eos")
 
 
+LLAMA_TOLERANCE = 1e-4   # F32 weights: llama.cpp is within ~3e-6 of float64
+NOFUSE_TOLERANCE = 1e-5  # the reference lowering against the fused kernels
+GREEDY_TOKENS = 32
+
+
+def check_f32_model_against_llama(test, work, name, model, vocab, prompt):
+    """The checks every F32 architecture passes: logits at every prompt
+    position within LLAMA_TOLERANCE of llama.cpp, the --no-fuse build within
+    NOFUSE_TOLERANCE of the fused one, GREEDY_TOKENS greedy tokens identical."""
+    fused = compile_model(model, work.file(name))
+    unfused = compile_model(model, work.file(name + "-nofuse"), "--no-fuse")
+    ours = lmc_logits(fused, prompt, vocab, work)
+    reference = llama_logits(model, prompt, vocab, work)
+    err = abs(ours - reference).max()
+    report(f"{name}: max |lmc - llama.cpp| = {err:.3g}")
+    test.assertLess(err, LLAMA_TOLERANCE, f"{name}: max |lmc - llama.cpp| = {err:.3g}")
+    test.assertTrue((ours.argmax(1) == reference.argmax(1)).all())
+    plain = lmc_logits(unfused, prompt, vocab, work)
+    err = abs(plain - ours).max()
+    report(f"{name}: max |no-fuse - fused| = {err:.3g}")
+    test.assertLess(err, NOFUSE_TOLERANCE, f"{name}: max |no-fuse - fused| = {err:.3g}")
+    eos = manifest(fused)["tokens"]["eos"]
+    test.assertGreedyEqual(lmc_greedy(fused, prompt, GREEDY_TOKENS),
+                           llama_greedy(model, prompt, GREEDY_TOKENS), eos)
+    return fused
+
+
+def rms(x):
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+
+
+def check_quantized_model_against_llama(test, work, name, model, twin, vocab, prompt,
+                                        relative_rms_bound, argmax_agreement=0.90):
+    """A quantized model: within LLAMA_TOLERANCE of llama.cpp running the F32
+    twin (the exact decoded weights), and within `relative_rms_bound` of
+    llama.cpp running the quantized file (which also rounds activations),
+    with the argmax equal at `argmax_agreement` of the positions."""
+    exe = compile_model(model, work.file(name))
+    ours = lmc_logits(exe, prompt, vocab, work)
+    exact = llama_logits(twin, prompt, vocab, work)
+    err = abs(ours - exact).max()
+    report(f"{name}: max |lmc - llama.cpp(F32 twin)| = {err:.3g}")
+    test.assertLess(err, LLAMA_TOLERANCE)
+    quantized = llama_logits(model, prompt, vocab, work)
+    relative = rms(ours - quantized) / rms(quantized)
+    agreement = float((ours.argmax(1) == quantized.argmax(1)).mean())
+    report(f"{name}: vs llama.cpp(quantized): relative rms {relative:.3g}, "
+           f"argmax agreement {agreement:.3f}")
+    test.assertLess(relative, relative_rms_bound)
+    test.assertGreaterEqual(agreement, argmax_agreement)
+    return exe
+
+
 def main():
     unittest.main(verbosity=2)

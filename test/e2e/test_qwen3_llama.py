@@ -11,7 +11,7 @@ tokens are identical.
 import zlib
 
 import harness
-from harness import compile_model, synth
+from harness import synth
 
 SHAPES = {
     "gqa_hd64_untied": ["--layers", 3, "--hidden", 256, "--heads", 4, "--kv-heads", 2,
@@ -27,35 +27,15 @@ SHAPES = {
                                    "--tied", "--tokenizer", "qwen3", "--seed", 14],
 }
 
-LLAMA_TOLERANCE = 1e-4
-NOFUSE_TOLERANCE = 1e-5
-GREEDY_TOKENS = 32
-
 
 class Qwen3AgainstLlama(harness.TestCase):
     def check_shape(self, name, prompt_len=40):
         model = self.work.file(name + ".gguf")
         config = synth(model, *SHAPES[name])
-        vocab = config["vocab"]
-        fused = compile_model(model, self.work.file(name))
-        unfused = compile_model(model, self.work.file(name + "-nofuse"), "--no-fuse")
-        prompt = harness.prompt_ids(zlib.crc32(name.encode()) + prompt_len, prompt_len, min(vocab, 5000))
-
-        ours = harness.lmc_logits(fused, prompt, vocab, self.work)
-        reference = harness.llama_logits(model, prompt, vocab, self.work)
-        err = abs(ours - reference).max()
-        harness.report(f"{name}: max |lmc - llama.cpp| = {err:.3g}")
-        self.assertLess(err, LLAMA_TOLERANCE, f"{name}: max |lmc - llama.cpp| = {err:.3g}")
-        self.assertTrue((ours.argmax(1) == reference.argmax(1)).all())
-
-        plain = harness.lmc_logits(unfused, prompt, vocab, self.work)
-        err = abs(plain - ours).max()
-        harness.report(f"{name}: max |no-fuse - fused| = {err:.3g}")
-        self.assertLess(err, NOFUSE_TOLERANCE, f"{name}: max |no-fuse - fused| = {err:.3g}")
-
-        eos = harness.manifest(fused)["tokens"]["eos"]
-        self.assertGreedyEqual(harness.lmc_greedy(fused, prompt, GREEDY_TOKENS),
-                               harness.llama_greedy(model, prompt, GREEDY_TOKENS), eos)
+        prompt = harness.prompt_ids(zlib.crc32(name.encode()) + prompt_len, prompt_len,
+                                    min(config["vocab"], 5000))
+        harness.check_f32_model_against_llama(self, self.work, name, model, config["vocab"],
+                                              prompt)
 
     def test_gqa_hd64_untied(self):
         self.check_shape("gqa_hd64_untied")

@@ -13,10 +13,8 @@ Two comparisons per format:
    bounds below are those activation roundings with ~3-10x headroom; the argmax
    must agree at >= 90 % of positions (the issue's bar).
 """
-import numpy as np
-
 import harness
-from harness import compile_model, synth
+from harness import synth
 
 # Relative rms bound of lmc vs llama.cpp on the quantized file, by the format
 # llama.cpp rounds activations to for that weight format.
@@ -29,12 +27,6 @@ RELATIVE_RMS_BOUND = {
     "q6_k": 6e-2,   # Q8_K activations
     "q4_k_m": 6e-2, # Q4_K and Q6_K mixed
 }
-TWIN_TOLERANCE = 1e-4
-ARGMAX_AGREEMENT = 0.90
-
-
-def rms(x):
-    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
 
 
 class Qwen3Quantized(harness.TestCase):
@@ -43,23 +35,10 @@ class Qwen3Quantized(harness.TestCase):
         twin = self.work.file(fmt + "-twin.gguf")
         config = synth(model, "--type", fmt, "--twin-f32", twin, "--layers", 3,
                        "--seed", seed)
-        vocab = config["vocab"]
-        exe = compile_model(model, self.work.file(fmt))
-        prompt = harness.prompt_ids(seed, 40, vocab)
-        ours = harness.lmc_logits(exe, prompt, vocab, self.work)
-
-        exact = harness.llama_logits(twin, prompt, vocab, self.work)
-        err = abs(ours - exact).max()
-        harness.report(f"{fmt}: max |lmc - llama.cpp(F32 twin)| = {err:.3g}")
-        self.assertLess(err, TWIN_TOLERANCE)
-
-        quantized = harness.llama_logits(model, prompt, vocab, self.work)
-        relative = rms(ours - quantized) / rms(quantized)
-        agreement = float((ours.argmax(1) == quantized.argmax(1)).mean())
-        harness.report(f"{fmt}: vs llama.cpp(quantized): relative rms {relative:.3g}, "
-                       f"argmax agreement {agreement:.3f}")
-        self.assertLess(relative, RELATIVE_RMS_BOUND[fmt])
-        self.assertGreaterEqual(agreement, ARGMAX_AGREEMENT)
+        prompt = harness.prompt_ids(seed, 40, config["vocab"])
+        harness.check_quantized_model_against_llama(self, self.work, fmt, model, twin,
+                                                    config["vocab"], prompt,
+                                                    RELATIVE_RMS_BOUND[fmt])
 
     def test_f16(self):
         self.check_format("f16", 21)

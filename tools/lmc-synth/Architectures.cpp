@@ -7,7 +7,9 @@ using namespace lmc::synth;
 PlanFn lmc::synth::findArchitecture(const std::string &arch) {
   if (arch == "qwen3")
     return planQwen3;
+  if (arch == "gpt-oss")
+    return planGptOss;
   return nullptr;
 }
 
-const char *lmc::synth::architectureNames() { return "qwen3"; }
+const char *lmc::synth::architectureNames() { return "qwen3, gpt-oss"; }

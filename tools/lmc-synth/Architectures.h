@@ -26,6 +26,11 @@ using PlanFn = bool (*)(const SynthOptions &opts, const TypePolicy &types,
 bool planQwen3(const SynthOptions &opts, const TypePolicy &types,
                const TokenizerData &tok, ModelPlan &plan, std::string &error);
 
+/// GPT-OSS (llama.cpp arch "gpt-oss"): MoE with biased router, sinks,
+/// alternating sliding window, YaRN.
+bool planGptOss(const SynthOptions &opts, const TypePolicy &types,
+                const TokenizerData &tok, ModelPlan &plan, std::string &error);
+
 /// The planner for an architecture name, or null.
 PlanFn findArchitecture(const std::string &arch);
 /// Comma-separated names of the supported architectures.

