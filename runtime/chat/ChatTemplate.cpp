@@ -35,7 +35,7 @@ std::unique_ptr<ChatTemplate> ChatTemplate::parse(const std::string &source,
 
 bool ChatTemplate::render(const nlohmann::ordered_json &context,
                           std::string &out, std::string &err,
-                          const Clock &clock) const {
+                          const Clock &clock, EvaluationLimits limits) const {
   if (!context.is_object()) {
     err = "the chat template's context must be a JSON object";
     return false;
@@ -55,7 +55,7 @@ bool ChatTemplate::render(const nlohmann::ordered_json &context,
     globals.set(it.key(), fromJson(it.value()));
   }
   try {
-    Interpreter interpreter;
+    Interpreter interpreter(limits);
     out = interpreter.run(program_, globals);
   } catch (const TemplateError &e) {
     err = e.describe();

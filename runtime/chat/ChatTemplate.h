@@ -17,6 +17,7 @@
 
 #include "runtime/chat/AST.h"
 #include "runtime/chat/Builtins.h"
+#include "runtime/chat/Interpreter.h"
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +36,8 @@ public:
   /// Renders with context (a JSON object) as the variables; strftime_now
   /// reads clock (local time when empty). False with a one-line err.
   bool render(const nlohmann::ordered_json &context, std::string &out,
-              std::string &err, const Clock &clock = Clock()) const;
+              std::string &err, const Clock &clock = Clock(),
+              EvaluationLimits limits = EvaluationLimits()) const;
 
   const std::string &source() const { return source_; }
 

@@ -213,7 +213,7 @@ std::string lmc::rt::chat::toConcatText(const Value &v, SourceLoc loc) {
   case ValueKind::String:
     return v.asString();
   default:
-    throw TemplateError(loc, std::string("cannot join a ") + v.kindName() +
+    throw TemplateError(loc, "cannot join " + v.describe() +
                                  " to a string");
   }
 }

@@ -16,8 +16,7 @@ namespace {
 
 [[noreturn]] void wrongKind(const std::string &filter, const Value &v,
                             SourceLoc loc) {
-  fail(loc, "the filter '" + filter + "' does not apply to a " +
-                std::string(v.kindName()));
+  fail(loc, "the filter '" + filter + "' does not apply to " + v.describe());
 }
 
 /// Argument i, or the keyword argument name, or null.

@@ -39,7 +39,7 @@ Value makeNamespace(CallArgs &args, Environment &, SourceLoc loc) {
         ns.entries().set(pair.items()[0].asString(), pair.items()[1]);
       }
     } else {
-      fail(loc, std::string("namespace() cannot take a ") + source.kindName());
+      fail(loc, "namespace() cannot take " + source.describe());
     }
   }
   for (const auto &kw : args.keywords)

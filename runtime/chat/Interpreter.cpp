@@ -123,12 +123,12 @@ void Interpreter::execFor(const Node &n, Environment &env, std::string &out) {
       candidates.push_back(Value::string(e.first));
   else
     throw TemplateError(n.kids[1]->loc,
-                        std::string("cannot loop over a ") +
-                            iterable.kindName());
+                        "cannot loop over " + iterable.describe());
 
   const Node &target = *n.kids[0];
   std::vector<Value> items;
   for (Value &item : candidates) {
+    step(n.loc);
     if (n.kids[2]) {
       Environment filterScope(&scope);
       assign(target, item, filterScope);
@@ -141,6 +141,7 @@ void Interpreter::execFor(const Node &n, Environment &env, std::string &out) {
   bool iterated = false;
   int64_t count = int64_t(items.size());
   for (int64_t i = 0; i < count; ++i) {
+    step(n.loc);
     scope.set("loop",
               Value::object({
                   {"index", Value::integer(i + 1)},
@@ -178,8 +179,7 @@ void Interpreter::assign(const Node &target, const Value &value,
   }
   // A tuple of names.
   if (!value.isArray())
-    throw TemplateError(target.loc, std::string("cannot unpack a ") +
-                                        value.kindName());
+    throw TemplateError(target.loc, "cannot unpack " + value.describe());
   if (value.items().size() != target.kids.size())
     throw TemplateError(target.loc,
                         "cannot unpack " +
@@ -207,9 +207,8 @@ void Interpreter::execSet(const Node &n, Environment &env) {
   Value object = eval(*target.kids[0], env);
   if (!object.isNamespace())
     throw TemplateError(target.loc,
-                        std::string("only a namespace's attributes can be "
-                                    "assigned, not a ") +
-                            object.kindName() + "'s");
+                        "only a namespace's attributes can be assigned, not "
+                        "those of " + object.describe());
   object.entries().set(target.kids[1]->name, std::move(value));
 }
 
@@ -297,9 +296,7 @@ Value Interpreter::evalCall(const Node &n, Environment &env) {
                            ? "'" + n.kids[0]->kids[1]->name + "'"
                            : "this";
     throw TemplateError(n.loc, what + " is not a function (it is " +
-                                   (callee.isUndefined() ? "undefined"
-                                                         : std::string("a ") +
-                                                               callee.kindName()) +
+                                   callee.describe() +
                                    ")");
   }
   return callee.functionData().call(args, env, n.loc);

@@ -42,8 +42,8 @@ struct EvaluationLimits {
   size_t maxText = 64u << 20;
   /// Nested evaluations (expressions, blocks, macro calls).
   int maxDepth = 1000;
-  /// Nodes evaluated in one render.
-  uint64_t maxSteps = 20000000;
+  /// Nodes evaluated and loop iterations in one render (about 10 s of work).
+  uint64_t maxSteps = 100000000;
 };
 
 class Interpreter {

@@ -472,6 +472,11 @@ std::vector<Token> Lexer::run() {
       continue;
     if (c == '\'' || c == '"') {
       size_t at = pos_++;
+      size_t close = pos_;
+      while (close < s_.size() && s_[close] != c)
+        close += s_[close] == '\\' ? 2 : 1;
+      if (close >= s_.size())
+        fail(at, "the string is never closed");
       std::string str = consumeWhile([c](char x) { return x != c; });
       if (pos_ >= s_.size())
         fail(at, "the string is never closed");

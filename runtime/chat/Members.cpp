@@ -294,8 +294,8 @@ Value lmc::rt::chat::getMember(const Value &object, const Value &property,
                                SourceLoc loc) {
   if (object.hasEntries()) {
     if (!property.isString())
-      fail(loc, std::string("an attribute name must be a string, not a ") +
-                    property.kindName());
+      fail(loc, "an attribute name must be a string, not " +
+                    property.describe());
     if (const Value *v = object.entries().find(property.asString()))
       return *v;
     if (object.isObject() && isObjectMethod(property.asString()))
@@ -312,8 +312,8 @@ Value lmc::rt::chat::getMember(const Value &object, const Value &property,
       return i >= 0 && i < n ? object.items()[size_t(i)] : Value::undefined();
     }
     if (!property.isString())
-      fail(loc, std::string("an index must be an integer, not a ") +
-                    property.kindName());
+      fail(loc, "an index must be an integer, not " +
+                    property.describe());
     if (property.asString() == "length")
       return Value::integer(object.isString()
                                 ? js::utf16Length(object.asString())
@@ -323,8 +323,8 @@ Value lmc::rt::chat::getMember(const Value &object, const Value &property,
     return Value::undefined();
   }
   if (!property.isString())
-    fail(loc, std::string("an attribute name must be a string, not a ") +
-                  property.kindName());
+    fail(loc, "an attribute name must be a string, not " +
+                  property.describe());
   // Numbers, booleans, none, undefined and functions have no attributes.
   return Value::undefined();
 }
@@ -333,8 +333,8 @@ Value lmc::rt::chat::sliceOf(const Value &object, const Value &startV,
                              const Value &stopV, const Value &stepV,
                              SourceLoc loc) {
   if (!object.isArray() && !object.isString())
-    fail(loc, std::string("only arrays and strings can be sliced, not a ") +
-                  object.kindName());
+    fail(loc, "only arrays and strings can be sliced, not " +
+                  object.describe());
   for (const Value *v : {&startV, &stopV, &stepV})
     if (!v->isInt() && !v->isUndefined())
       fail(loc, "slice bounds must be integers");
@@ -386,6 +386,6 @@ Value lmc::rt::chat::callMethod(const Value &self, const std::string &name,
       fail(loc, name + "() takes no arguments");
     return objectListing(self, name);
   }
-  fail(loc, std::string("a ") + self.kindName() + " has no method '" + name +
+  fail(loc, self.describe() + " has no method '" + name +
                 "'");
 }

@@ -21,8 +21,8 @@ namespace {
 
 [[noreturn]] void unsupported(const std::string &op, const Value &l,
                               const Value &r, SourceLoc loc) {
-  throw TemplateError(loc, "'" + op + "' is not defined for a " +
-                               l.kindName() + " and a " + r.kindName());
+  throw TemplateError(loc, "'" + op + "' is not defined for " +
+                               l.describe() + " and " + r.describe());
 }
 
 /// How JavaScript turns a container into a primitive for ==: an array joins
@@ -241,7 +241,7 @@ Value lmc::rt::chat::applyUnary(const std::string &op, const Value &v,
   case ValueKind::Bool:
     return Value::integer(sign * int64_t(v.asBool()));
   default:
-    throw TemplateError(loc, "unary '" + op + "' is not defined for a " +
-                                 std::string(v.kindName()));
+    throw TemplateError(loc, "unary '" + op + "' is not defined for " +
+                                 v.describe());
   }
 }

@@ -37,8 +37,8 @@ bool lmc::rt::chat::applyTest(const std::string &name, const Value &v,
     return v.isFunction();
   if (name == "odd" || name == "even") {
     if (!v.isInt())
-      throw TemplateError(loc, "the test '" + name + "' needs an integer, not a " +
-                                   std::string(v.kindName()));
+      throw TemplateError(loc, "the test '" + name + "' needs an integer, not " +
+                                   v.describe());
     return (v.asInt() % 2 != 0) == (name == "odd");
   }
   if (name == "lower" || name == "upper") {

@@ -147,3 +147,17 @@ const char *Value::kindName(ValueKind kind) {
   }
   return "?";
 }
+
+std::string Value::describe() const {
+  switch (kind_) {
+  case ValueKind::Undefined:
+  case ValueKind::None:
+    return kindName();
+  case ValueKind::Int:
+  case ValueKind::Array:
+  case ValueKind::Object:
+    return std::string("an ") + kindName();
+  default:
+    return std::string("a ") + kindName();
+  }
+}

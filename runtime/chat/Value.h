@@ -107,6 +107,8 @@ public:
   /// The kind's name in errors ("string", "undefined", ...).
   static const char *kindName(ValueKind kind);
   const char *kindName() const { return kindName(kind_); }
+  /// The kind with its article, for messages: "an integer", "undefined".
+  std::string describe() const;
 
 private:
   ValueKind kind_ = ValueKind::Undefined;
