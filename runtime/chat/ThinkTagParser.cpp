@@ -89,9 +89,9 @@ ReplyDelta ThinkTagParser::finish() {
   held_.clear();
   if (h.empty())
     return d;
-  if (state_ == State::Reasoning)
-    emit(d, true, h);
-  else if (state_ == State::Start)
+  // In the reasoning, held text is a "</think>" the stream never finished:
+  // dropped. Before any tag it is the reply itself ("<thi").
+  if (state_ == State::Start)
     emit(d, false, h);
   return d;
 }

@@ -31,7 +31,8 @@ public:
                           std::string close = "</think>");
 
   ReplyDelta push(std::string_view text);
-  /// The end of the reply: releases held-back text.
+  /// The end of the reply: a partial "</think>" is dropped, a partial
+  /// "<think>" at the start is answer text.
   ReplyDelta finish();
 
   const std::string &reasoning() const { return reasoning_; }
