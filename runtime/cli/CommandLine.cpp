@@ -15,7 +15,7 @@ namespace {
 
 enum class Flag {
   Prompt, Tokens, NPredict, Temp, TopK, TopP, MinP, Seed, Threads, Ctx, Ids, IgnoreEos,
-  LogitsOut, Help,
+  LogitsOut, Help, Think, NoThink, ReasoningEffort, System,
 };
 
 struct FlagInfo {
@@ -41,6 +41,10 @@ const FlagInfo kFlags[] = {
     {"--ignore-eos", nullptr, Flag::IgnoreEos, false},
     {"--logits-out", nullptr, Flag::LogitsOut, true},
     {"-h", "--help", Flag::Help, false},
+    {"--think", nullptr, Flag::Think, false},
+    {"--no-think", nullptr, Flag::NoThink, false},
+    {"--reasoning-effort", nullptr, Flag::ReasoningEffort, true},
+    {"--system", nullptr, Flag::System, true},
 };
 
 const FlagInfo *findFlag(const std::string &name) {
@@ -196,6 +200,13 @@ bool lmc::rt::cli::parseCommandLine(const std::vector<std::string> &args,
               " (the prompt goes after -p)";
       return false;
     }
+    bool chatOnly = flag->flag == Flag::Think || flag->flag == Flag::NoThink ||
+                    flag->flag == Flag::ReasoningEffort ||
+                    flag->flag == Flag::System;
+    if (chatOnly && options.command != Command::Chat) {
+      err = name + " is an option of chat";
+      return false;
+    }
     if (!flag->takesValue && inlineValue) {
       err = name + " takes no value";
       return false;
@@ -257,6 +268,21 @@ bool lmc::rt::cli::parseCommandLine(const std::vector<std::string> &args,
     case Flag::IgnoreEos:
       options.ignoreEos = true;
       break;
+    case Flag::Think:
+    case Flag::NoThink:
+      options.enableThinking = flag->flag == Flag::Think;
+      break;
+    case Flag::ReasoningEffort:
+      if (value != "low" && value != "medium" && value != "high") {
+        err = name + ": " + quoted(value) + " is not low, medium or high";
+        ok = false;
+      }
+      options.reasoningEffort = value;
+      break;
+    case Flag::System:
+      options.hasSystem = true;
+      options.system = value;
+      break;
     case Flag::LogitsOut:
       if (value.empty()) {
         err = name + ": the file name is empty";
@@ -297,7 +323,8 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          "       " + program + " info\n"
          "       " + program + " chat [-n N] [--temp T] [--top-k K] "
          "[--top-p P] [--min-p P]\n"
-         "           [--seed S] [-t THREADS] [--ctx N]\n"
+         "           [--seed S] [-t THREADS] [--ctx N] [--think | --no-think]\n"
+         "           [--reasoning-effort low|medium|high] [--system TEXT]\n"
          "\n"
          "Runs the compiled model: continues the prompt, printing it and the\n"
          "generated text (timing goes to stderr).\n"
@@ -340,7 +367,15 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          "                       KV cache, special tokens, weights file)\n"
          "  chat                 interactive chat in the model's format: one "
          "message per\n"
-         "                       line on stdin, replies on stdout\n"
+         "                       line on stdin, replies on stdout (reasoning on "
+         "stderr)\n"
+         "  --think, --no-think  chat: switch the model's thinking on or off "
+         "(Qwen3's\n"
+         "                       enable_thinking; /think and /no_think in a "
+         "message\n"
+         "                       also work, as the model was trained)\n"
+         "  --reasoning-effort L chat: low, medium or high (GPT-OSS)\n"
+         "  --system TEXT        chat: a system message first\n"
          "\n"
          "The weights are read from " + program + ".weights next to the "
          "executable.\n"

@@ -12,6 +12,7 @@
 #include "runtime/core/Sampler.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,13 @@ struct Options {
 
   /// The TEXT of `tokenize TEXT`.
   std::string text;
+
+  /// Chat only: --think / --no-think (enable_thinking; unset: the model's
+  /// default), --reasoning-effort, --system (a first system message).
+  std::optional<bool> enableThinking;
+  std::string reasoningEffort;
+  bool hasSystem = false;
+  std::string system;
 };
 
 /// Parses args (argv without the program name). Returns false with a
