@@ -4,6 +4,7 @@
 // one) with command lines and checks stdout, stderr and the exit status.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/chat/ChatTemplate.h"
 #include "runtime/lmc.h"
 #include "test/unit/runtime/FakeModelRule.h"
 
@@ -328,4 +329,61 @@ TEST_F(Cli, ChatOutgrowsTheContext) {
   EXPECT_NE(r.err.find("no longer fits in the context of 30 tokens"),
             std::string::npos)
       << r.err;
+}
+
+TEST_F(Cli, ChatWithTheModelsOwnTemplate) {
+  // chat.format "jinja": the conversation is rendered with the model's
+  // template; with --no-think its first prompt ends in an empty think block
+  // that the template leaves out of the history later, so the second turn
+  // rewinds the cache to the last token before the change. The model must
+  // then see exactly the tokens of the whole second rendering.
+  lmc_model *model = nullptr;
+  ASSERT_EQ(lmc_model_open(LMC_FAKE_MODEL_WEIGHTS, &model), LMC_OK);
+  std::string err, first, second;
+  auto tmpl = chat::ChatTemplate::parse(fake::kFakeChatTemplate, err);
+  ASSERT_TRUE(tmpl) << err;
+  nlohmann::ordered_json context = {{"messages", nlohmann::ordered_json::array()},
+                                    {"add_generation_prompt", true},
+                                    {"enable_thinking", false}};
+  context["messages"].push_back({{"role", "user"}, {"content", "hi"}});
+  ASSERT_TRUE(tmpl->render(context, first, err)) << err;
+  std::vector<int32_t> reply1 = fake::greedy(tokenize(model, first), 8);
+  context["messages"].push_back({{"role", "assistant"}, {"content", asText(reply1)}});
+  context["messages"].push_back({{"role", "user"}, {"content", "hello"}});
+  ASSERT_TRUE(tmpl->render(context, second, err)) << err;
+  ASSERT_NE(second.compare(0, first.size(), first), 0) << "no rewind to test";
+  std::vector<int32_t> reply2 = fake::greedy(tokenize(model, second), 8);
+  lmc_model_free(model);
+
+  Result r = run({"chat", "--temp", "0", "-n", "8", "--ctx", "200", "--no-think"},
+                 "hi\nhello\n", LMC_FAKE_JINJA_MODEL_EXE);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, asText(reply1) + "\n" + asText(reply2) + "\n");
+}
+
+TEST_F(Cli, ChatOptionsNeedAFormatThatTakesThem) {
+  // The fake jinja template has no reasoning_effort: a warning, not an error.
+  Result r = run({"chat", "--temp", "0", "-n", "2", "--reasoning-effort", "low"},
+                 "hi\n", LMC_FAKE_JINJA_MODEL_EXE);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: --reasoning-effort"), std::string::npos) << r.err;
+  Result bad = run({"chat", "--reasoning-effort", "max"});
+  EXPECT_EQ(bad.code, 2);
+  Result notChat = run({"--think", "--tokens", "1"});
+  EXPECT_EQ(notChat.code, 2);
+  EXPECT_NE(notChat.err.find("--think is an option of chat"), std::string::npos);
+}
+
+TEST_F(Cli, ChatSystemMessageComesFirst) {
+  lmc_model *model = nullptr;
+  ASSERT_EQ(lmc_model_open(LMC_FAKE_MODEL_WEIGHTS, &model), LMC_OK);
+  std::vector<int32_t> history = tokenize(
+      model, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nhi"
+             "<|im_end|>\n<|im_start|>assistant\n");
+  std::vector<int32_t> reply = fake::greedy(history, 6);
+  lmc_model_free(model);
+  Result r = run({"chat", "--temp", "0", "-n", "6", "--system", "Be brief."},
+                 "hi\n");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, asText(reply) + "\n");
 }

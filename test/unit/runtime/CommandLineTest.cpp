@@ -179,3 +179,18 @@ TEST(CommandLine, Chat) {
   // `chat` is a command only in first place.
   expectError({"-n", "1", "chat"}, "unexpected argument 'chat'");
 }
+
+TEST(CommandLine, ChatOptions) {
+  Options o = parseOk({"chat", "--no-think", "--reasoning-effort", "high",
+                       "--system", "-be brief-"});
+  EXPECT_EQ(o.enableThinking, false);
+  EXPECT_EQ(o.reasoningEffort, "high");
+  EXPECT_TRUE(o.hasSystem);
+  EXPECT_EQ(o.system, "-be brief-");
+  EXPECT_EQ(parseOk({"chat", "--no-think", "--think"}).enableThinking, true);
+  EXPECT_FALSE(parseOk({"chat"}).enableThinking.has_value());
+  expectError({"chat", "--reasoning-effort", "max"}, "not low, medium or high");
+  expectError({"--think", "-p", "x"}, "--think is an option of chat");
+  expectError({"--system", "x"}, "--system is an option of chat");
+  expectError({"chat", "--think=yes"}, "takes no value");
+}

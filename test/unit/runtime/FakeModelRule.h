@@ -28,6 +28,23 @@ constexpr int32_t kImEnd = 262;
 constexpr int32_t kThink = 263;
 constexpr int32_t kTokenizerVocab = 264;
 
+/// The chat template of the fake model's "jinja" build: ChatML that, like
+/// Qwen3's, drops an earlier reply's <think> block and leading white space
+/// from the history and writes an empty think block for enable_thinking
+/// false, so later renderings stop extending what the cache holds.
+constexpr const char *kFakeChatTemplate =
+    "{%- for m in messages -%}"
+    "{%- if m.role == 'assistant' -%}"
+    "{{- '<|im_start|>assistant\n' + m.content.split('</think>')[-1].lstrip()"
+    " + '<|im_end|>\n' -}}"
+    "{%- else -%}"
+    "{{- '<|im_start|>' + m.role + '\n' + m.content + '<|im_end|>\n' -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\n' -}}"
+    "{%- if enable_thinking is defined and enable_thinking is false -%}"
+    "{{- '<think>\n\n</think>\n\n' -}}{%- endif -%}{%- endif -%}";
+
 inline uint8_t weightByte(uint64_t i) { return uint8_t((i * 131 + 7) & 0xff); }
 
 /// Index of a cache entry within one position, and the value stored there.
