@@ -65,6 +65,10 @@ Value applyUnary(const std::string &op, const Value &operand, SourceLoc loc);
 /// none == undefined, containers by identity.
 bool looselyEqual(const Value &a, const Value &b);
 
+/// JavaScript's === on the values (what `in` on an array compares):
+/// numbers by value, containers by identity.
+bool strictlyEqual(const Value &a, const Value &b);
+
 /// The time strftime_now formats.
 using Clock = std::function<std::tm()>;
 

@@ -182,25 +182,13 @@ Value defaultFilter(const Value &v, CallArgs &args, SourceLoc loc) {
   return v;
 }
 
-/// JavaScript's SameValueZero on raw values (what a Set compares):
-/// containers by identity.
+/// JavaScript's SameValueZero (what a Set compares): === except that NaN
+/// equals NaN.
 bool sameValueZero(const Value &a, const Value &b) {
-  if (a.isNumber() && b.isNumber())
-    return a.asNumber() == b.asNumber() ||
-           (std::isnan(a.asNumber()) && std::isnan(b.asNumber()));
-  if (a.kind() != b.kind())
-    return false;
-  switch (a.kind()) {
-  case ValueKind::Undefined:
-  case ValueKind::None:
+  if (a.isNumber() && b.isNumber() && std::isnan(a.asNumber()) &&
+      std::isnan(b.asNumber()))
     return true;
-  case ValueKind::Bool:
-    return a.asBool() == b.asBool();
-  case ValueKind::String:
-    return a.asString() == b.asString();
-  default:
-    return a.identity() == b.identity();
-  }
+  return strictlyEqual(a, b);
 }
 
 Value arrayFilter(const std::string &name, const Value &v, SourceLoc loc) {

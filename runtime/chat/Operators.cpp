@@ -56,24 +56,6 @@ bool numbersEqual(const Value &a, const Value &b) {
   return a.asNumber() == b.asNumber();
 }
 
-bool strictlyEqual(const Value &a, const Value &b) {
-  if (a.isNumber() && b.isNumber())
-    return numbersEqual(a, b);
-  if (a.kind() != b.kind())
-    return false;
-  switch (a.kind()) {
-  case ValueKind::Undefined:
-  case ValueKind::None:
-    return true;
-  case ValueKind::Bool:
-    return a.asBool() == b.asBool();
-  case ValueKind::String:
-    return a.asString() == b.asString();
-  default:
-    return a.identity() == b.identity();
-  }
-}
-
 int64_t checked(bool overflow, int64_t v, SourceLoc loc) {
   if (overflow)
     throw TemplateError(loc, "integer overflow");
@@ -155,6 +137,24 @@ Value power(const Value &l, const Value &r, SourceLoc loc) {
 }
 
 } // namespace
+
+bool lmc::rt::chat::strictlyEqual(const Value &a, const Value &b) {
+  if (a.isNumber() && b.isNumber())
+    return numbersEqual(a, b);
+  if (a.kind() != b.kind())
+    return false;
+  switch (a.kind()) {
+  case ValueKind::Undefined:
+  case ValueKind::None:
+    return true;
+  case ValueKind::Bool:
+    return a.asBool() == b.asBool();
+  case ValueKind::String:
+    return a.asString() == b.asString();
+  default:
+    return a.identity() == b.identity();
+  }
+}
 
 bool lmc::rt::chat::looselyEqual(const Value &a, const Value &b) {
   bool aNullish = a.isUndefined() || a.isNone();
