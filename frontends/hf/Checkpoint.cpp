@@ -154,10 +154,11 @@ std::unique_ptr<Checkpoint> Checkpoint::open(const std::string &path,
   if (isDirectory(path)) {
     std::string indexFile = path + "/" + kIndexFileName;
     std::string single = path + "/" + kSingleFileName;
-    if (exists(indexFile))
-      target = indexFile;
-    else if (exists(single))
+    // transformers looks for the single file first, then the index.
+    if (exists(single))
       target = single;
+    else if (exists(indexFile))
+      target = indexFile;
     else {
       error = path + ": no " + kIndexFileName + " or " + kSingleFileName;
       return nullptr;

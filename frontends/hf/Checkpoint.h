@@ -37,9 +37,10 @@ struct CheckpointTensor {
 
 class Checkpoint {
 public:
-  /// `path` is a folder (its index if present, else its model.safetensors),
-  /// a .safetensors file, or an index .json file. Null with `error` ("<file>:
-  /// <problem>", one line) on failure.
+  /// `path` is a folder (its model.safetensors if present, else its index,
+  /// the order transformers uses),
+  /// a .safetensors file, or an index .json file. Null with `error`
+  /// ("<file>: <problem>", one line) on failure.
   static std::unique_ptr<Checkpoint> open(const std::string &path,
                                           std::string &error,
                                           const ReadOptions &options = {});

@@ -317,12 +317,12 @@ private:
       return;
     }
     case Encoding::WidenToF32: {
+      // Through a scratch buffer: `out` need not be float-aligned.
       uint64_t eb = elemBytes(r);
-      float *o = reinterpret_cast<float *>(out) + k;
-      std::vector<float> tmp(count);
+      scratch.resize(count);
       quant::dequantizeRow(*quantFormatOf(r.info->dtype), r.data + local * eb,
-                           tmp.data(), int64_t(count));
-      std::memcpy(o, tmp.data(), count * sizeof(float));
+                           scratch.data(), int64_t(count));
+      std::memcpy(out + k * 4, scratch.data(), count * sizeof(float));
       return;
     }
     case Encoding::DequantizeFp8: {
@@ -360,6 +360,7 @@ private:
   const MappedWeight &w;
   std::string &error;
   std::vector<Resolved> res;
+  std::vector<float> scratch;
   uint64_t total = 0;
 };
 

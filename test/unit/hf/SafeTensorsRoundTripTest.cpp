@@ -254,6 +254,21 @@ TEST(SafeTensorsRoundTrip, ShardedCheckpointRoundTrip) {
   EXPECT_TRUE(Checkpoint::open(dir.file(kIndexFileName), err)) << err;
 }
 
+TEST(SafeTensorsRoundTrip, SingleFileWinsOverAnIndexLikeTransformers) {
+  TempDir dir;
+  SafeTensorsWriter sharded = makeWriter(), single;
+  std::string err;
+  ASSERT_TRUE(sharded.writeSharded(dir.path(), 40, err)) << err;
+  ASSERT_TRUE(single.addTensor("only", DType::F32, {1}, std::vector<uint8_t>(4),
+                               err));
+  ASSERT_TRUE(single.write(dir.file(kSingleFileName), err)) << err;
+  auto ckpt = Checkpoint::open(dir.path(), err);
+  ASSERT_TRUE(ckpt) << err;
+  EXPECT_TRUE(ckpt->indexPath().empty());
+  EXPECT_EQ(ckpt->numTensors(), 1u);
+  EXPECT_TRUE(ckpt->find("only"));
+}
+
 TEST(SafeTensorsRoundTrip, UnsupportedDTypesOnlyWithTheOption) {
   SafeTensorsWriter w;
   std::string err;
