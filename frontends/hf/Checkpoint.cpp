@@ -54,7 +54,8 @@ const CheckpointTensor *Checkpoint::find(std::string_view name) const {
 bool Checkpoint::addFile(std::unique_ptr<SafeTensorsFile> file,
                          std::string &error) {
   for (const TensorInfo &t : file->tensors()) {
-    auto [it, inserted] = byName.emplace(t.name, CheckpointTensor{file.get(), &t});
+    auto [it, inserted] =
+        byName.emplace(t.name, CheckpointTensor{file.get(), &t});
     if (!inserted) {
       error = file->path() + ": tensor " + quoteName(t.name) + " is also in " +
               it->second.file->path();
@@ -76,8 +77,8 @@ bool Checkpoint::openIndex(const std::string &indexFile,
                      error))
     return false;
   if (!root.is_object()) {
-    error = indexFile + ": the index is " + jsonTypeName(root) +
-            ", not an object";
+    error =
+        indexFile + ": the index is " + jsonTypeName(root) + ", not an object";
     return false;
   }
   auto wm = root.find("weight_map");
@@ -139,8 +140,8 @@ bool Checkpoint::openIndex(const std::string &indexFile,
   // And every listed tensor must be where the index says.
   for (const auto &[name, shard] : shardOf)
     if (!byName.count(name)) {
-      error = indexFile + ": weight_map puts tensor " + quoteName(name) + " in " +
-              quoteName(shard) + ", which has no such tensor";
+      error = indexFile + ": weight_map puts tensor " + quoteName(name) +
+              " in " + quoteName(shard) + ", which has no such tensor";
       return false;
     }
   return true;

@@ -33,6 +33,9 @@ constexpr uint64_t kMaxIndexFileBytes = 64ull << 20;
 struct CheckpointTensor {
   const SafeTensorsFile *file = nullptr;
   const TensorInfo *info = nullptr;
+
+  /// The tensor's first byte inside its file's mapping.
+  const uint8_t *data() const { return file->data(*info); }
 };
 
 class Checkpoint {

@@ -141,8 +141,8 @@ public:
       return fail(key, std::string("is ") + jsonTypeName(v) +
                            ", expected an integer");
     if (v.is_number_integer() && !v.is_number_unsigned())
-      return fail(key, "is negative (" + std::to_string(v.get<int64_t>()) +
-                           ")");
+      return fail(key,
+                  "is negative (" + std::to_string(v.get<int64_t>()) + ")");
     uint64_t x = v.get<uint64_t>();
     if (x < lo || x > hi)
       return fail(key, "is " + num(x) + ", outside [" + num(lo) + ", " +
@@ -171,9 +171,9 @@ public:
               bool positive = true) {
     const json *v = raw(key);
     if (!v || v->is_null())
-      return required ? (v ? fail(key, "is null, expected a number")
-                           : missing(key))
-                      : true;
+      return required
+                 ? (v ? fail(key, "is null, expected a number") : missing(key))
+                 : true;
     if (!v->is_number())
       return fail(key, std::string("is ") + jsonTypeName(*v) +
                            ", expected a number");
@@ -207,9 +207,9 @@ public:
   bool string(const char *key, std::string &out, bool required) {
     const json *v = raw(key);
     if (!v || v->is_null())
-      return required ? (v ? fail(key, "is null, expected a string")
-                           : missing(key))
-                      : true;
+      return required
+                 ? (v ? fail(key, "is null, expected a string") : missing(key))
+                 : true;
     if (!v->is_string())
       return fail(key, std::string("is ") + jsonTypeName(*v) +
                            ", expected a string");
@@ -239,8 +239,8 @@ public:
     out.clear();
     for (size_t i = 0; i < v->size(); ++i) {
       if (!(*v)[i].is_string())
-        return fail(key, "element " + num(i) + " is " +
-                             jsonTypeName((*v)[i]) + ", expected a string");
+        return fail(key, "element " + num(i) + " is " + jsonTypeName((*v)[i]) +
+                             ", expected a string");
       out.push_back((*v)[i].get<std::string>());
     }
     return true;
@@ -263,8 +263,8 @@ public:
                              ", expected a non-negative integer");
       uint64_t x = e.get<uint64_t>();
       if (x < lo || x > hi)
-        return fail(key, "element " + num(i) + " is " + num(x) +
-                             ", outside [" + num(lo) + ", " + num(hi) + "]");
+        return fail(key, "element " + num(i) + " is " + num(x) + ", outside [" +
+                             num(lo) + ", " + num(hi) + "]");
       out.push_back(x);
     }
     return true;
@@ -277,8 +277,8 @@ public:
       return true;
     auto one = [&](const json &e, const std::string &where) {
       if (!e.is_number_integer())
-        return fail(key, where + "is " + jsonTypeName(e) +
-                             ", expected a token id");
+        return fail(key,
+                    where + "is " + jsonTypeName(e) + ", expected a token id");
       if (e.is_number_unsigned() && e.get<uint64_t>() > kMaxConfigDim)
         return fail(key, where + "is " + num(e.get<uint64_t>()) +
                              ", too large for a token id");
@@ -465,7 +465,8 @@ bool parseLayerTypes(Fields &f, HFConfig &c, bool allowList,
     if (names.size() != c.numHiddenLayers)
       return f.fail("layer_types", "has " + num(names.size()) +
                                        " entries, expected num_hidden_layers "
-                                       "(" + num(c.numHiddenLayers) + ")");
+                                       "(" +
+                                       num(c.numHiddenLayers) + ")");
     c.layerTypes.clear();
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] == "full_attention")
@@ -529,8 +530,9 @@ bool parseQwen3Moe(Fields &f, HFConfig &c) {
   if (useSliding)
     c.slidingWindow = window;
   // Qwen3MoeConfig has no layer_types: the window applies to every layer.
-  std::vector<AttentionKind> rule(
-      c.numHiddenLayers, useSliding ? AttentionKind::Sliding : AttentionKind::Full);
+  std::vector<AttentionKind> rule(c.numHiddenLayers,
+                                  useSliding ? AttentionKind::Sliding
+                                             : AttentionKind::Full);
   if (!parseLayerTypes(f, c, /*allowList=*/false, rule))
     return false;
 
@@ -540,8 +542,7 @@ bool parseQwen3Moe(Fields &f, HFConfig &c) {
       !f.uint("moe_intermediate_size", c.moeIntermediateSize, true) ||
       !f.boolean("norm_topk_prob", c.normTopkProb) ||
       !f.uint("decoder_sparse_step", c.decoderSparseStep, false) ||
-      !f.uintList("mlp_only_layers", c.mlpOnlyLayers, 0,
-                  c.numHiddenLayers - 1))
+      !f.uintList("mlp_only_layers", c.mlpOnlyLayers, 0, c.numHiddenLayers - 1))
     return false;
   std::set<uint64_t> dense(c.mlpOnlyLayers.begin(), c.mlpOnlyLayers.end());
   c.moeLayers.resize(c.numHiddenLayers);
@@ -739,8 +740,8 @@ bool lmc::hf::parseHFConfig(std::string_view text, const std::string &what,
   if (c.numExperts && c.numExpertsPerTok > c.numExperts)
     return f.fail("num_experts_per_tok",
                   "(" + num(c.numExpertsPerTok) +
-                      ") exceeds the number of experts (" +
-                      num(c.numExperts) + ")");
+                      ") exceeds the number of experts (" + num(c.numExperts) +
+                      ")");
   if (!parseQuantization(f, c, error))
     return false;
   out = std::move(c);

@@ -62,8 +62,8 @@ struct SyntaxErrorRecorder : nlohmann::json_sax<json> {
   bool parse_error(std::size_t, const std::string &,
                    const nlohmann::detail::exception &ex) override {
     message = ex.what();
-    if (size_t p = message.find("] "); p != std::string::npos &&
-                                       !message.empty() && message[0] == '[')
+    if (size_t p = message.find("] ");
+        p != std::string::npos && !message.empty() && message[0] == '[')
       message = message.substr(p + 2);
     return false;
   }
@@ -88,8 +88,7 @@ bool lmc::hf::parseJsonText(std::string_view text, const std::string &what,
     case json::parse_event_t::object_start:
     case json::parse_event_t::array_start:
       if (depth >= kMaxJsonDepth) {
-        problem = "JSON nests more than " + num(kMaxJsonDepth) +
-                  " levels deep";
+        problem = "JSON nests more than " + num(kMaxJsonDepth) + " levels deep";
         return false;
       }
       if (event == json::parse_event_t::object_start)
@@ -117,9 +116,9 @@ bool lmc::hf::parseJsonText(std::string_view text, const std::string &what,
   if (out.is_discarded()) {
     SyntaxErrorRecorder recorder;
     json::sax_parse(text.begin(), text.end(), &recorder);
-    error = what + ": malformed JSON: " +
-            sanitized(recorder.message.empty() ? "parse error"
-                                               : recorder.message);
+    error =
+        what + ": malformed JSON: " +
+        sanitized(recorder.message.empty() ? "parse error" : recorder.message);
     return false;
   }
   return true;

@@ -83,9 +83,9 @@ bool SafeTensorsFile::validate(const ReadOptions &options,
       return false;
     }
     if (!options.allowUnsupportedDTypes && !isSupportedDType(*dtype)) {
-      problem = what + " has dtype " + dtypeName(*dtype) +
-                ", which lmc does not read (supported: " +
-                supportedDTypeList() + ")";
+      problem =
+          what + " has dtype " + dtypeName(*dtype) +
+          ", which lmc does not read (supported: " + supportedDTypeList() + ")";
       return false;
     }
     uint64_t elems = 1;
@@ -99,13 +99,13 @@ bool SafeTensorsFile::validate(const ReadOptions &options,
     }
     unsigned bits = dtypeBits(*dtype);
     if (elems > UINT64_MAX / bits) {
-      problem = what + ": byte size of shape " + shapeString(e.shape) +
-                " overflows";
+      problem =
+          what + ": byte size of shape " + shapeString(e.shape) + " overflows";
       return false;
     }
     if ((elems * bits) % 8 != 0) {
-      problem = what + ": " + num(elems) + " elements of " +
-                dtypeName(*dtype) + " are not a whole number of bytes";
+      problem = what + ": " + num(elems) + " elements of " + dtypeName(*dtype) +
+                " are not a whole number of bytes";
       return false;
     }
     uint64_t nbytes = elems * bits / 8;

@@ -97,8 +97,8 @@ private:
   std::string filePath;
   const uint8_t *base = nullptr;
   uint64_t size = 0;
-  void *mapping = nullptr;      // non-null when `base` is an mmap
-  std::vector<uint8_t> buffer;  // owns the image for openBuffer()
+  void *mapping = nullptr;     // non-null when `base` is an mmap
+  std::vector<uint8_t> buffer; // owns the image for openBuffer()
   uint64_t dataStart = 0;
   std::vector<TensorInfo> tensorInfos;
   std::map<std::string, size_t, std::less<>> tensorIndex;

@@ -155,9 +155,8 @@ private:
                   num(current.shape.size()) + " is " + what +
                   ", not a non-negative integer");
     case Where::Offsets:
-      return fail(tensorWhat() + ": data_offsets element " +
-                  num(offsetCount) + " is " + what +
-                  ", not a non-negative integer");
+      return fail(tensorWhat() + ": data_offsets element " + num(offsetCount) +
+                  " is " + what + ", not a non-negative integer");
     case Where::Skip:
       return true;
     case Where::Done:
@@ -229,8 +228,7 @@ private:
       return true;
     case Where::Offsets:
       if (offsetCount != 2)
-        return fail(tensorWhat() +
-                    ": data_offsets must be [begin, end] (got " +
+        return fail(tensorWhat() + ": data_offsets must be [begin, end] (got " +
                     num(offsetCount) + " values)");
       where = Where::Tensor;
       return true;

@@ -55,8 +55,8 @@ bool MappedWeight::isZeroCopy() const {
 }
 
 std::string MappedWeight::describe() const {
-  std::string s = name + " " + shapeString(ne) + " " +
-                  quant::formatName(format) + " <- ";
+  std::string s =
+      name + " " + shapeString(ne) + " " + quant::formatName(format) + " <- ";
   if (select)
     s += "rows " + num(select->first) + ".." +
          num(select->first + select->count - 1) + " of every " +
@@ -108,7 +108,8 @@ struct Resolved {
 
 class Materializer {
 public:
-  Materializer(const MappedWeight &w, std::string &error) : w(w), error(error) {}
+  Materializer(const MappedWeight &w, std::string &error)
+      : w(w), error(error) {}
 
   bool fail(const std::string &problem) {
     error = w.name + ": " + problem;
@@ -129,14 +130,14 @@ public:
                     " is not in the checkpoint");
       Resolved r;
       r.info = t->info;
-      r.data = t->file->data(*t->info);
+      r.data = t->data();
       if (!src.scales.empty()) {
         const CheckpointTensor *s = ckpt.find(src.scales);
         if (!s)
           return fail("scale tensor " + quoteName(src.scales) +
                       " is not in the checkpoint");
         r.scaleInfo = s->info;
-        r.scales = s->file->data(*s->info);
+        r.scales = s->data();
       }
       if (!checkSource(src, r))
         return false;
@@ -189,8 +190,9 @@ private:
     switch (w.encoding) {
     case Encoding::Copy:
       if (!f || *f != w.format)
-        return fail(what + " is " + dtypeName(t.dtype) + ", but the weight is " +
-                    quant::formatName(w.format) + " copied as stored");
+        return fail(what + " is " + dtypeName(t.dtype) +
+                    ", but the weight is " + quant::formatName(w.format) +
+                    " copied as stored");
       r.elems = t.numElements();
       return true;
     case Encoding::WidenToF32:
@@ -216,8 +218,7 @@ private:
           (r.rows + w.fp8BlockRows - 1) / w.fp8BlockRows,
           (r.cols + w.fp8BlockCols - 1) / w.fp8BlockCols};
       const TensorInfo &s = *r.scaleInfo;
-      if (s.shape != want ||
-          !(s.dtype == DType::F32 || s.dtype == DType::BF16))
+      if (s.shape != want || !(s.dtype == DType::F32 || s.dtype == DType::BF16))
         return fail("scale tensor " + quoteName(src.scales) + " is " +
                     dtypeName(s.dtype) + " " + s.shapeString() +
                     ", expected F32 " + shapeString(want));
@@ -227,13 +228,13 @@ private:
     case Encoding::RepackMxfp4: {
       if (w.format != quant::Format::MXFP4 || t.dtype != DType::U8 ||
           t.shape.size() < 2 || t.shape.back() != 16)
-        return fail(what + " is " + dtypeName(t.dtype) + " " +
-                    t.shapeString() + ", expected U8 MXFP4 blocks [..., G, 16]");
+        return fail(what + " is " + dtypeName(t.dtype) + " " + t.shapeString() +
+                    ", expected U8 MXFP4 blocks [..., G, 16]");
       std::vector<uint64_t> want(t.shape.begin(), t.shape.end() - 1);
       if (!r.scaleInfo || r.scaleInfo->dtype != DType::U8 ||
           r.scaleInfo->shape != want)
-        return fail("scale tensor " + quoteName(src.scales) +
-                    " must be U8 " + shapeString(want));
+        return fail("scale tensor " + quoteName(src.scales) + " must be U8 " +
+                    shapeString(want));
       r.groups = t.shape[t.shape.size() - 2];
       r.elems = t.numElements() * 2;
       if (r.groups * 32 != w.ne[0])
@@ -261,10 +262,9 @@ private:
       uint64_t rows = total / s.rowElems;
       if (rows % s.period || rows / s.period * s.count * s.rowElems != n)
         return fail("selecting rows " + num(s.first) + ".." +
-                    num(s.first + s.count - 1) + " of every " +
-                    num(s.period) + " from " + num(rows) + " rows of " +
-                    num(s.rowElems) + " gives not the weight's " + num(n) +
-                    " elements");
+                    num(s.first + s.count - 1) + " of every " + num(s.period) +
+                    " from " + num(rows) + " rows of " + num(s.rowElems) +
+                    " gives not the weight's " + num(n) + " elements");
       if (w.encoding == Encoding::RepackMxfp4 && s.rowElems != w.ne[0])
         return fail("MXFP4 rows can only be selected whole");
     } else if (total != n) {
@@ -274,8 +274,8 @@ private:
     if (w.transpose) {
       const BlockTranspose &t = *w.transpose;
       if (t.rows == 0 || t.cols == 0 || n % (t.rows * t.cols))
-        return fail("transpose blocks of " + num(t.rows) + " x " +
-                    num(t.cols) + " do not tile " + num(n) + " elements");
+        return fail("transpose blocks of " + num(t.rows) + " x " + num(t.cols) +
+                    " do not tile " + num(n) + " elements");
     }
     return true;
   }

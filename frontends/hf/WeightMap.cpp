@@ -57,7 +57,14 @@ enum class Scope {
 };
 
 /// When a rule applies at all (otherwise its tensor is not expected).
-enum class When { Always, QLora, NoQLora, Mxfp4Experts, DenseExperts, SharedExperts };
+enum class When {
+  Always,
+  QLora,
+  NoQLora,
+  Mxfp4Experts,
+  DenseExperts,
+  SharedExperts
+};
 
 /// Whether an applicable rule's tensor must be present.
 enum class Need { Required, Optional, IfUntied, IfAttentionBias };
@@ -156,6 +163,9 @@ Shape sEhProj(const HFConfig &c) { return {c.hiddenSize, 2 * c.hiddenSize}; }
 constexpr When A = When::Always;
 constexpr Need R = Need::Required;
 
+// The rule tables read best one rule per aligned block.
+// clang-format off
+
 // Rules shared by the architectures.
 const Rule kEmbedding = {Scope::Embedding, A, R, Kind::Matrix,
                          "model.embed_tokens.weight", "token_embd.weight",
@@ -174,41 +184,54 @@ const Rule kFfnNorm = {Scope::Layer, A, R, Kind::Vector,
 std::vector<Rule> gqaAttention() {
   const Need B = Need::IfAttentionBias;
   return {
-      {Scope::Layer, A, R, Kind::Matrix, "model.layers.{L}.self_attn.q_proj.weight",
+      {Scope::Layer, A, R, Kind::Matrix,
+       "model.layers.{L}.self_attn.q_proj.weight",
        "blk.{L}.attn_q.weight", nullptr, sQ},
-      {Scope::Layer, A, R, Kind::Matrix, "model.layers.{L}.self_attn.k_proj.weight",
+      {Scope::Layer, A, R, Kind::Matrix,
+       "model.layers.{L}.self_attn.k_proj.weight",
        "blk.{L}.attn_k.weight", nullptr, sKV},
-      {Scope::Layer, A, R, Kind::Matrix, "model.layers.{L}.self_attn.v_proj.weight",
+      {Scope::Layer, A, R, Kind::Matrix,
+       "model.layers.{L}.self_attn.v_proj.weight",
        "blk.{L}.attn_v.weight", nullptr, sKV},
-      {Scope::Layer, A, R, Kind::Matrix, "model.layers.{L}.self_attn.o_proj.weight",
+      {Scope::Layer, A, R, Kind::Matrix,
+       "model.layers.{L}.self_attn.o_proj.weight",
        "blk.{L}.attn_output.weight", nullptr, sO},
-      {Scope::Layer, A, B, Kind::Vector, "model.layers.{L}.self_attn.q_proj.bias",
+      {Scope::Layer, A, B, Kind::Vector,
+       "model.layers.{L}.self_attn.q_proj.bias",
        "blk.{L}.attn_q.bias", nullptr, sQBias},
-      {Scope::Layer, A, B, Kind::Vector, "model.layers.{L}.self_attn.k_proj.bias",
+      {Scope::Layer, A, B, Kind::Vector,
+       "model.layers.{L}.self_attn.k_proj.bias",
        "blk.{L}.attn_k.bias", nullptr, sKVBias},
-      {Scope::Layer, A, B, Kind::Vector, "model.layers.{L}.self_attn.v_proj.bias",
+      {Scope::Layer, A, B, Kind::Vector,
+       "model.layers.{L}.self_attn.v_proj.bias",
        "blk.{L}.attn_v.bias", nullptr, sKVBias},
-      {Scope::Layer, A, B, Kind::Vector, "model.layers.{L}.self_attn.o_proj.bias",
+      {Scope::Layer, A, B, Kind::Vector,
+       "model.layers.{L}.self_attn.o_proj.bias",
        "blk.{L}.attn_output.bias", nullptr, sHidden},
   };
 }
 
 std::vector<Rule> qkNorms() {
   return {
-      {Scope::Layer, A, R, Kind::Vector, "model.layers.{L}.self_attn.q_norm.weight",
+      {Scope::Layer, A, R, Kind::Vector,
+       "model.layers.{L}.self_attn.q_norm.weight",
        "blk.{L}.attn_q_norm.weight", nullptr, sHeadDim},
-      {Scope::Layer, A, R, Kind::Vector, "model.layers.{L}.self_attn.k_norm.weight",
+      {Scope::Layer, A, R, Kind::Vector,
+       "model.layers.{L}.self_attn.k_norm.weight",
        "blk.{L}.attn_k_norm.weight", nullptr, sHeadDim},
   };
 }
 
 std::vector<Rule> denseFfn() {
   return {
-      {Scope::DenseFfn, A, R, Kind::Matrix, "model.layers.{L}.mlp.gate_proj.weight",
+      {Scope::DenseFfn, A, R, Kind::Matrix,
+       "model.layers.{L}.mlp.gate_proj.weight",
        "blk.{L}.ffn_gate.weight", nullptr, sUp},
-      {Scope::DenseFfn, A, R, Kind::Matrix, "model.layers.{L}.mlp.up_proj.weight",
+      {Scope::DenseFfn, A, R, Kind::Matrix,
+       "model.layers.{L}.mlp.up_proj.weight",
        "blk.{L}.ffn_up.weight", nullptr, sUp},
-      {Scope::DenseFfn, A, R, Kind::Matrix, "model.layers.{L}.mlp.down_proj.weight",
+      {Scope::DenseFfn, A, R, Kind::Matrix,
+       "model.layers.{L}.mlp.down_proj.weight",
        "blk.{L}.ffn_down.weight", nullptr, sDown},
   };
 }
@@ -262,9 +285,11 @@ const std::vector<Rule> &gptOssRules() {
           {Scope::Layer, A, R, Kind::Vector,
            "model.layers.{L}.post_attention_layernorm.weight",
            "blk.{L}.post_attention_norm.weight", nullptr, sHidden},
-          {Scope::MoeFfn, A, R, Kind::Matrix, "model.layers.{L}.mlp.router.weight",
+          {Scope::MoeFfn, A, R, Kind::Matrix,
+           "model.layers.{L}.mlp.router.weight",
            "blk.{L}.ffn_gate_inp.weight", nullptr, sRouter},
-          {Scope::MoeFfn, A, R, Kind::Vector, "model.layers.{L}.mlp.router.bias",
+          {Scope::MoeFfn, A, R, Kind::Vector,
+           "model.layers.{L}.mlp.router.bias",
            "blk.{L}.ffn_gate_inp.bias", nullptr, sExperts},
           {Scope::MoeFfn, MX, R, Kind::GateUpBlocks,
            "model.layers.{L}.mlp.experts.gate_up_proj_blocks",
@@ -352,7 +377,8 @@ const std::vector<Rule> &deepseekV3Rules() {
            "blk.{L}.nextn.enorm.weight", nullptr, sHidden},
           {Scope::Mtp, A, R, Kind::Vector, "model.layers.{L}.hnorm.weight",
            "blk.{L}.nextn.hnorm.weight", nullptr, sHidden},
-          {Scope::Mtp, A, R, Kind::Matrix, "model.layers.{L}.embed_tokens.weight",
+          {Scope::Mtp, A, R, Kind::Matrix,
+           "model.layers.{L}.embed_tokens.weight",
            "blk.{L}.nextn.embed_tokens.weight", nullptr, sVocab},
           {Scope::Mtp, A, R, Kind::Vector,
            "model.layers.{L}.shared_head.norm.weight",
@@ -363,6 +389,8 @@ const std::vector<Rule> &deepseekV3Rules() {
           kOutputNorm, kOutput});
   return rules;
 }
+
+// clang-format on
 
 const std::vector<Rule> &rulesFor(ModelType t) {
   switch (t) {
@@ -528,9 +556,9 @@ private:
     if (mtp && present == 0)
       return true;
     if (missing)
-      return fail("missing tensor " + quoteName(firstMissing) +
-                  (mtp ? " (the multi-token-prediction layer is incomplete)"
-                       : ""));
+      return fail(
+          "missing tensor " + quoteName(firstMissing) +
+          (mtp ? " (the multi-token-prediction layer is incomplete)" : ""));
     plan.weights.insert(plan.weights.end(), out.begin(), out.end());
     return true;
   }
@@ -595,8 +623,7 @@ private:
     if (!expectDType(hf, t, isFloatWeight(t.dtype),
                      "F32, F16, BF16 or F8_E4M3"))
       return false;
-    if (t.dtype == DType::F8_E4M3 &&
-        c.quantization.method != QuantMethod::Fp8)
+    if (t.dtype == DType::F8_E4M3 && c.quantization.method != QuantMethod::Fp8)
       return fail("tensor " + quoteName(hf) +
                   " is F8_E4M3, but config.json has no fp8 "
                   "quantization_config (block size unknown)");
@@ -647,7 +674,8 @@ private:
     s.name = w.name + kScaleSuffix;
     s.ne = scaleNe;
     s.format = quant::Format::F32;
-    s.encoding = scaleType == DType::F32 ? Encoding::Copy : Encoding::WidenToF32;
+    s.encoding =
+        scaleType == DType::F32 ? Encoding::Copy : Encoding::WidenToF32;
     for (const std::string &n : scaleTensors)
       s.sources.push_back({n, ""});
     w.scaleName = s.name;
@@ -666,7 +694,10 @@ private:
     case Kind::Matrix: {
       if (!weightDType(hf, t))
         return false;
-      MappedWeight w{gguf, reversed(t.shape), formatOf(t.dtype), Encoding::Copy,
+      MappedWeight w{gguf,
+                     reversed(t.shape),
+                     formatOf(t.dtype),
+                     Encoding::Copy,
                      {{hf, ""}}};
       if (t.dtype != DType::F8_E4M3) {
         out.push_back(std::move(w));
@@ -688,10 +719,12 @@ private:
                            t.dtype == DType::BF16,
                        "F32, F16 or BF16"))
         return false;
-      out.push_back({gguf, t.shape, quant::Format::F32,
-                     t.dtype == DType::F32 ? Encoding::Copy
-                                           : Encoding::WidenToF32,
-                     {{hf, ""}}});
+      out.push_back(
+          {gguf,
+           t.shape,
+           quant::Format::F32,
+           t.dtype == DType::F32 ? Encoding::Copy : Encoding::WidenToF32,
+           {{hf, ""}}});
       return true;
     }
     case Kind::KvB:
@@ -756,8 +789,8 @@ private:
       out.push_back(std::move(w));
       return true;
     }
-    Shape scaleNe = {ceilDiv(want[1], blockCols()), ceilDiv(want[0], blockRows()),
-                     c.numExperts};
+    Shape scaleNe = {ceilDiv(want[1], blockCols()),
+                     ceilDiv(want[0], blockRows()), c.numExperts};
     addFp8(std::move(w), scales, scaleNe, firstScale->dtype, out);
     return true;
   }
@@ -771,12 +804,17 @@ private:
       return false;
     const uint64_t H = c.numAttentionHeads, nope = c.qkNopeHeadDim,
                    v = c.vHeadDim, kvl = c.kvLoraRank;
-    MappedWeight k{kName, {nope, kvl, H}, formatOf(t.dtype), Encoding::Copy,
-                   {{hf, ""}}, RowSelection{kvl, nope + v, 0, nope},
+    MappedWeight k{kName,
+                   {nope, kvl, H},
+                   formatOf(t.dtype),
+                   Encoding::Copy,
+                   {{hf, ""}},
+                   RowSelection{kvl, nope + v, 0, nope},
                    BlockTranspose{nope, kvl}};
-    MappedWeight val{vName, {kvl, v, H}, formatOf(t.dtype), Encoding::Copy,
-                     {{hf, ""}}, RowSelection{kvl, nope + v, nope, v},
-                     std::nullopt};
+    MappedWeight val{
+        vName,          {kvl, v, H}, formatOf(t.dtype),
+        Encoding::Copy, {{hf, ""}},  RowSelection{kvl, nope + v, nope, v},
+        std::nullopt};
     if (t.dtype != DType::F8_E4M3) {
       out.push_back(std::move(k));
       out.push_back(std::move(val));
@@ -805,13 +843,18 @@ private:
     // Whole scale blocks per head part: split the scale grid the same way.
     // Transposing the key part transposes its blocks: they become B1 x B0.
     const uint64_t sc = ceilDiv(kvl, B1), sp = (nope + v) / B0;
-    MappedWeight ks{kName + kScaleSuffix, {nope / B0, sc, H},
-                    quant::Format::F32, scaleEncoding(*scale), {{scaleName, ""}},
+    MappedWeight ks{kName + kScaleSuffix,
+                    {nope / B0, sc, H},
+                    quant::Format::F32,
+                    scaleEncoding(*scale),
+                    {{scaleName, ""}},
                     RowSelection{sc, sp, 0, nope / B0},
                     BlockTranspose{nope / B0, sc}};
-    MappedWeight vs{vName + kScaleSuffix, {sc, v / B0, H}, quant::Format::F32,
-                    scaleEncoding(*scale), {{scaleName, ""}},
-                    RowSelection{sc, sp, nope / B0, v / B0}, std::nullopt};
+    MappedWeight vs{
+        vName + kScaleSuffix, {sc, v / B0, H},
+        quant::Format::F32,   scaleEncoding(*scale),
+        {{scaleName, ""}},    RowSelection{sc, sp, nope / B0, v / B0},
+        std::nullopt};
     k.fp8BlockRows = B1;
     k.fp8BlockCols = B0;
     k.scaleName = ks.name;
@@ -846,14 +889,20 @@ private:
     const uint64_t E = c.numExperts, I = c.moeIntermediateSize,
                    H = c.hiddenSize;
     if (!gateUp) {
-      out.push_back({gguf, {I, H, E}, quant::Format::MXFP4,
-                     Encoding::RepackMxfp4, {{hf, scales}}});
+      out.push_back({gguf,
+                     {I, H, E},
+                     quant::Format::MXFP4,
+                     Encoding::RepackMxfp4,
+                     {{hf, scales}}});
       return true;
     }
     for (uint64_t part = 0; part < 2; ++part)
-      out.push_back({part ? fill(r.gguf2, l, 0) : gguf, {H, I, E},
-                     quant::Format::MXFP4, Encoding::RepackMxfp4,
-                     {{hf, scales}}, RowSelection{H, 2, part, 1}});
+      out.push_back({part ? fill(r.gguf2, l, 0) : gguf,
+                     {H, I, E},
+                     quant::Format::MXFP4,
+                     Encoding::RepackMxfp4,
+                     {{hf, scales}},
+                     RowSelection{H, 2, part, 1}});
     return true;
   }
 
@@ -877,25 +926,38 @@ private:
       return false;
     const quant::Format stored = formatOf(t.dtype);
     const quant::Format f = bias ? quant::Format::F32 : stored;
-    const Encoding enc = bias && t.dtype != DType::F32 ? Encoding::WidenToF32
-                                                       : Encoding::Copy;
+    const Encoding enc =
+        bias && t.dtype != DType::F32 ? Encoding::WidenToF32 : Encoding::Copy;
     switch (r.kind) {
     case Kind::GateUpBias:
       for (uint64_t part = 0; part < 2; ++part)
-        out.push_back({part ? fill(r.gguf2, l, 0) : gguf, {I, E}, f, enc,
-                       {{hf, ""}}, RowSelection{1, 2, part, 1}});
+        out.push_back({part ? fill(r.gguf2, l, 0) : gguf,
+                       {I, E},
+                       f,
+                       enc,
+                       {{hf, ""}},
+                       RowSelection{1, 2, part, 1}});
       return true;
     case Kind::DownBias:
       out.push_back({gguf, {H, E}, f, enc, {{hf, ""}}});
       return true;
     case Kind::GateUpDense:
       for (uint64_t part = 0; part < 2; ++part)
-        out.push_back({part ? fill(r.gguf2, l, 0) : gguf, {H, I, E}, f, enc,
-                       {{hf, ""}}, RowSelection{1, 2, part, 1},
+        out.push_back({part ? fill(r.gguf2, l, 0) : gguf,
+                       {H, I, E},
+                       f,
+                       enc,
+                       {{hf, ""}},
+                       RowSelection{1, 2, part, 1},
                        BlockTranspose{H, I}});
       return true;
     case Kind::DownDense:
-      out.push_back({gguf, {I, H, E}, f, enc, {{hf, ""}}, std::nullopt,
+      out.push_back({gguf,
+                     {I, H, E},
+                     f,
+                     enc,
+                     {{hf, ""}},
+                     std::nullopt,
                      BlockTranspose{I, H}});
       return true;
     default:
@@ -916,7 +978,8 @@ private:
       bool known = !ggufNamesFor(c.modelType, name).empty();
       return fail("tensor " + quoteName(name) +
                   (known ? " is not part of the model config.json describes "
-                           "(" + num(c.numHiddenLayers) + " layers, " +
+                           "(" +
+                               num(c.numHiddenLayers) + " layers, " +
                                num(c.numExperts) + " experts)"
                          : std::string(" is not a known ") +
                                modelTypeName(c.modelType) + " tensor"));

@@ -67,7 +67,8 @@ public:
 
   /// Adds (or replaces) a tensor with the given bytes.
   void addBytes(const std::string &name, DType dtype,
-                const std::vector<uint64_t> &shape, std::vector<uint8_t> bytes) {
+                const std::vector<uint64_t> &shape,
+                std::vector<uint8_t> bytes) {
     contents[name] = {dtype, shape, std::move(bytes)};
   }
 

@@ -142,12 +142,13 @@ TEST(HFConfig, GptOss) {
   EXPECT_EQ(c.ropeScaling.betaSlow, 1.0);
   EXPECT_FALSE(c.ropeScaling.truncate);
   // 0.1 ln 32 + 1, the concentration of openai/gpt-oss's RotaryEmbedding.
-  EXPECT_NEAR(c.ropeScaling.yarnAttentionFactor(),
-              0.1 * std::log(32.0) + 1.0, 1e-15);
+  EXPECT_NEAR(c.ropeScaling.yarnAttentionFactor(), 0.1 * std::log(32.0) + 1.0,
+              1e-15);
   EXPECT_EQ(c.padTokenId, 199999);
   EXPECT_EQ(c.quantization.method, QuantMethod::Mxfp4);
   EXPECT_TRUE(c.quantization.keepsUnquantized("model.layers.5.self_attn"));
-  EXPECT_TRUE(c.quantization.keepsUnquantized("model.layers.5.self_attn.q_proj"));
+  EXPECT_TRUE(
+      c.quantization.keepsUnquantized("model.layers.5.self_attn.q_proj"));
   EXPECT_TRUE(c.quantization.keepsUnquantized("lm_head"));
   EXPECT_FALSE(c.quantization.keepsUnquantized("model.layers.5.mlp.experts"));
   EXPECT_TRUE(c.quantization.keepsUnquantized("model.layers.5.mlp.router"));
@@ -302,13 +303,13 @@ TEST(HFConfig, RopeVariants) {
       "qwen3", ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":4}"));
   EXPECT_EQ(lin.ropeScaling.type, RopeType::Linear);
   EXPECT_EQ(lin.ropeScaling.factor, 4.0);
-  HFConfig def = parse(minimal(
-      "qwen3", ",\"rope_scaling\":{\"rope_type\":\"default\"}"));
+  HFConfig def =
+      parse(minimal("qwen3", ",\"rope_scaling\":{\"rope_type\":\"default\"}"));
   EXPECT_EQ(def.ropeScaling.type, RopeType::None);
   // YaRN without original_max_position_embeddings uses the model context.
-  HFConfig y = parse(minimal(
-      "qwen3", ",\"max_position_embeddings\":1000,\"rope_scaling\":"
-               "{\"type\":\"yarn\",\"factor\":4.0}"));
+  HFConfig y = parse(
+      minimal("qwen3", ",\"max_position_embeddings\":1000,\"rope_scaling\":"
+                       "{\"type\":\"yarn\",\"factor\":4.0}"));
   EXPECT_EQ(y.ropeScaling.originalMaxPositionEmbeddings, 1000u);
   EXPECT_TRUE(y.ropeScaling.truncate);
   EXPECT_NEAR(y.ropeScaling.yarnAttentionFactor(), 0.1 * std::log(4.0) + 1,
@@ -326,9 +327,9 @@ TEST(HFConfig, RopeVariants) {
                      "\"mscale\":0.707,\"mscale_all_dim\":1.0}"));
   double m1 = 0.1 * 0.707 * std::log(40.0) + 1, m2 = 0.1 * std::log(40.0) + 1;
   EXPECT_NEAR(ms.ropeScaling.yarnAttentionFactor(), m1 / m2, 1e-15);
-  HFConfig af = parse(minimal(
-      "qwen3", ",\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":8,"
-               "\"attention_factor\":1.25}"));
+  HFConfig af = parse(
+      minimal("qwen3", ",\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":8,"
+                       "\"attention_factor\":1.25}"));
   EXPECT_EQ(af.ropeScaling.yarnAttentionFactor(), 1.25);
 }
 
@@ -347,16 +348,17 @@ TEST(HFConfig, QuantizationConfigs) {
 }
 
 TEST(HFConfig, UnknownFieldsAreIgnored) {
-  HFConfig c = parse(minimal(
-      "qwen3", ",\"auto_map\":{\"x\":[1,2,{\"y\":null}]},\"use_cache\":true,"
-               "\"some_future_field\":\"anything\",\"initializer_range\":0.02"));
+  HFConfig c = parse(
+      minimal("qwen3",
+              ",\"auto_map\":{\"x\":[1,2,{\"y\":null}]},\"use_cache\":true,"
+              "\"some_future_field\":\"anything\",\"initializer_range\":0.02"));
   EXPECT_EQ(c.hiddenSize, 32u);
 }
 
 TEST(HFConfig, MissingRequiredFields) {
-  for (const char *field : {"vocab_size", "hidden_size", "intermediate_size",
-                            "num_hidden_layers", "num_attention_heads",
-                            "num_key_value_heads"}) {
+  for (const char *field :
+       {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+        "num_attention_heads", "num_key_value_heads"}) {
     SCOPED_TRACE(field);
     std::string text = minimal("qwen3");
     std::string key = std::string("\"") + field + "\":";

@@ -95,19 +95,20 @@ TEST(SafeTensorsMalformed, HeaderNotAnObject) {
 }
 
 TEST(SafeTensorsMalformed, TypeConfusedEntries) {
-  expectRejected("{\"a\":[1,2]}", 0, "tensor 'a': entry is an array, not an "
-                                     "object");
-  expectRejected("{\"a\":7}", 0, "tensor 'a': entry is an integer, not an "
-                                 "object");
+  expectRejected("{\"a\":[1,2]}", 0,
+                 "tensor 'a': entry is an array, not an "
+                 "object");
+  expectRejected("{\"a\":7}", 0,
+                 "tensor 'a': entry is an integer, not an "
+                 "object");
+  expectRejected("{\"a\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}",
+                 4, "tensor 'a': dtype is an integer, not a string");
   expectRejected(
-      "{\"a\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
-      "tensor 'a': dtype is an integer, not a string");
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":\"[1]\",\"data_offsets\":[0,4]}}", 4,
+      "tensor 'a': shape is a string, not an array");
   expectRejected(
-      "{\"a\":{\"dtype\":\"F32\",\"shape\":\"[1]\",\"data_offsets\":[0,4]}}",
-      4, "tensor 'a': shape is a string, not an array");
-  expectRejected(
-      "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":{\"b\":0}}}",
-      4, "tensor 'a': data_offsets is an object, not an array");
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":{\"b\":0}}}", 4,
+      "tensor 'a': data_offsets is an object, not an array");
   expectRejected(
       "{\"a\":{\"dtype\":[\"F32\"],\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
       "tensor 'a': dtype is an array, not a string");
@@ -144,12 +145,12 @@ TEST(SafeTensorsMalformed, UnknownAndUnsupportedDTypes) {
                            "U16", "U32", "U64", "C64", "F8_E8M0"}) {
     SCOPED_TRACE(name);
     unsigned bytes = dtypeBits(*parseDType(name)) / 8;
-    expectRejected("{" + entry("a", name, "[2]",
-                               "[0," + std::to_string(2 * bytes) + "]") +
-                       "}",
-                   2 * bytes,
-                   std::string("tensor 'a' has dtype ") + name +
-                       ", which lmc does not read");
+    expectRejected(
+        "{" + entry("a", name, "[2]", "[0," + std::to_string(2 * bytes) + "]") +
+            "}",
+        2 * bytes,
+        std::string("tensor 'a' has dtype ") + name +
+            ", which lmc does not read");
   }
 }
 
@@ -159,18 +160,18 @@ TEST(SafeTensorsMalformed, BadShapes) {
                  "non-negative integer");
   expectRejected("{" + entry("a", "F32", "[2.0]", "[0,8]") + "}", 8,
                  "tensor 'a': shape element 0 is a non-integer number");
-  expectRejected("{" + entry("a", "F32", "[18446744073709551616]", "[0,8]") +
-                     "}",
-                 8, "shape element 0 is a non-integer number (or an integer "
-                    "too large for 64 bits)");
+  expectRejected(
+      "{" + entry("a", "F32", "[18446744073709551616]", "[0,8]") + "}", 8,
+      "shape element 0 is a non-integer number (or an integer "
+      "too large for 64 bits)");
   expectRejected("{" + entry("a", "F32", "[[2]]", "[0,8]") + "}", 8,
                  "tensor 'a': shape element 0 is an array");
   expectRejected("{" + entry("a", "F32", "[1,1,1,1,1,1,1,1,1]", "[0,4]") + "}",
                  4, "tensor 'a' has more than 8 dimensions");
-  expectRejected("{" + entry("a", "F32", "[4294967296,4294967296]", "[0,4]") +
-                     "}",
-                 4, "tensor 'a': element count of shape [4294967296, "
-                    "4294967296] overflows");
+  expectRejected(
+      "{" + entry("a", "F32", "[4294967296,4294967296]", "[0,4]") + "}", 4,
+      "tensor 'a': element count of shape [4294967296, "
+      "4294967296] overflows");
   expectRejected("{" + entry("a", "F32", "[4611686018427387904]", "[0,8]") +
                      "}",
                  8, "byte size of shape");
@@ -193,8 +194,9 @@ TEST(SafeTensorsMalformed, BadOffsets) {
   expectRejected("{" + entry("a", "F32", "[3]", "[0,16]") + "}", 16,
                  "tensor 'a': data_offsets [0, 16) span 16 bytes, but F32 x "
                  "[3] needs 12");
-  expectRejected("{" + entry("a", "F32", "[1]",
-                             "[18446744073709551612,18446744073709551615]") +
+  expectRejected("{" +
+                     entry("a", "F32", "[1]",
+                           "[18446744073709551612,18446744073709551615]") +
                      "}",
                  4, "extend past the end of the data section");
 }
@@ -202,8 +204,9 @@ TEST(SafeTensorsMalformed, BadOffsets) {
 TEST(SafeTensorsMalformed, OverlapsGapsAndTrailingBytes) {
   expectRejected("{" + entry("a", "F32", "[2]", "[0,8]") + "," +
                      entry("b", "F32", "[2]", "[4,12]") + "}",
-                 12, "tensors 'a' and 'b' overlap (data_offsets [0, 8) and "
-                     "[4, 12))");
+                 12,
+                 "tensors 'a' and 'b' overlap (data_offsets [0, 8) and "
+                 "[4, 12))");
   // Type confusion: the same bytes claimed twice under different dtypes.
   expectRejected("{" + entry("a", "F32", "[2]", "[0,8]") + "," +
                      entry("b", "BF16", "[4]", "[0,8]") + "}",
@@ -272,8 +275,10 @@ TEST(SafeTensorsMalformed, SubByteDTypesNeedWholeBytes) {
 TEST(SafeTensorsMalformed, EveryPrefixFailsCleanly) {
   SafeTensorsWriter w;
   std::string err;
-  ASSERT_TRUE(w.addTensor("a", DType::F32, {2, 3}, std::vector<uint8_t>(24), err));
-  ASSERT_TRUE(w.addTensor("b", DType::BF16, {5}, std::vector<uint8_t>(10), err));
+  ASSERT_TRUE(
+      w.addTensor("a", DType::F32, {2, 3}, std::vector<uint8_t>(24), err));
+  ASSERT_TRUE(
+      w.addTensor("b", DType::BF16, {5}, std::vector<uint8_t>(10), err));
   w.setMetadata("format", "pt");
   std::vector<uint8_t> full;
   ASSERT_TRUE(w.writeToBuffer(full, err));
@@ -296,8 +301,8 @@ TEST(SafeTensorsMalformed, RandomHeaderCorruption) {
   ASSERT_TRUE(w.addTensor("model.embed_tokens.weight", DType::BF16, {4, 8},
                           std::vector<uint8_t>(64, 1), err));
   ASSERT_TRUE(w.addTensor("model.layers.0.mlp.experts.gate_up_proj_blocks",
-                          DType::U8, {2, 4, 1, 16}, std::vector<uint8_t>(128, 2),
-                          err));
+                          DType::U8, {2, 4, 1, 16},
+                          std::vector<uint8_t>(128, 2), err));
   ASSERT_TRUE(w.addTensor("lm_head.weight", DType::F32, {4, 8},
                           std::vector<uint8_t>(128, 3), err));
   w.setMetadata("format", "pt");
@@ -379,8 +384,10 @@ protected:
   void SetUp() override {
     SafeTensorsWriter a, b;
     std::string err;
-    ASSERT_TRUE(a.addTensor("x", DType::F32, {1}, std::vector<uint8_t>(4), err));
-    ASSERT_TRUE(b.addTensor("y", DType::F32, {1}, std::vector<uint8_t>(4), err));
+    ASSERT_TRUE(
+        a.addTensor("x", DType::F32, {1}, std::vector<uint8_t>(4), err));
+    ASSERT_TRUE(
+        b.addTensor("y", DType::F32, {1}, std::vector<uint8_t>(4), err));
     ASSERT_TRUE(a.write(dir.file("s1.safetensors"), err)) << err;
     ASSERT_TRUE(b.write(dir.file("s2.safetensors"), err)) << err;
   }
@@ -394,8 +401,9 @@ protected:
 };
 
 TEST_F(BadIndex, ConsistentIndexOpens) {
-  writeFile(dir.file(kIndexFileName),
-            R"({"metadata":{"total_size":8},"weight_map":{"x":"s1.safetensors","y":"s2.safetensors"}})");
+  writeFile(
+      dir.file(kIndexFileName),
+      R"({"metadata":{"total_size":8},"weight_map":{"x":"s1.safetensors","y":"s2.safetensors"}})");
   std::string err;
   auto ckpt = Checkpoint::open(dir.path(), err);
   ASSERT_TRUE(ckpt) << err;
@@ -410,8 +418,7 @@ TEST_F(BadIndex, Structure) {
   expectIndexError(R"({"weight_map":{}})", "'weight_map' is empty");
   expectIndexError(R"({"weight_map":{"x":1}})",
                    "weight_map entry 'x' is an integer, not a file name");
-  expectIndexError(R"({"weight_map":{"x":"s1.safetensors")",
-                   "malformed JSON");
+  expectIndexError(R"({"weight_map":{"x":"s1.safetensors")", "malformed JSON");
   expectIndexError(
       R"({"weight_map":{"x":"s1.safetensors","x":"s2.safetensors"}})",
       "duplicate key 'x'");
@@ -428,7 +435,8 @@ TEST_F(BadIndex, ShardNamesStayInTheFolder) {
 
 TEST_F(BadIndex, IndexAndShardsDisagree) {
   // A shard the index never names is never opened: that is fine.
-  writeFile(dir.file(kIndexFileName), R"({"weight_map":{"x":"s1.safetensors"}})");
+  writeFile(dir.file(kIndexFileName),
+            R"({"weight_map":{"x":"s1.safetensors"}})");
   std::string err;
   auto ckpt = Checkpoint::open(dir.path(), err);
   ASSERT_TRUE(ckpt) << err;
@@ -461,8 +469,10 @@ TEST_F(BadIndex, UnlistedOrMisplacedTensorsInAShard) {
   // s1 holds x; an index that lists s1 only for another tensor misses x.
   SafeTensorsWriter both;
   std::string err;
-  ASSERT_TRUE(both.addTensor("x", DType::F32, {1}, std::vector<uint8_t>(4), err));
-  ASSERT_TRUE(both.addTensor("w", DType::F32, {1}, std::vector<uint8_t>(4), err));
+  ASSERT_TRUE(
+      both.addTensor("x", DType::F32, {1}, std::vector<uint8_t>(4), err));
+  ASSERT_TRUE(
+      both.addTensor("w", DType::F32, {1}, std::vector<uint8_t>(4), err));
   ASSERT_TRUE(both.write(dir.file("s4.safetensors"), err));
   expectIndexError(R"({"weight_map":{"w":"s4.safetensors"}})",
                    "tensor 'x' of shard 's4.safetensors' is not in weight_map");

@@ -47,8 +47,8 @@ std::vector<float> decodeGgmlMxfp4(const uint8_t *blocks, uint64_t n) {
 TEST(Mxfp4Repack, ExplicitNibbleOrder) {
   // HF byte m holds elements 2m (low nibble) and 2m+1 (high nibble).
   uint8_t hf[16] = {};
-  hf[0] = 0x21; // element 0 = code 1, element 1 = code 2
-  hf[8] = 0x43; // element 16 = code 3, element 17 = code 4
+  hf[0] = 0x21;  // element 0 = code 1, element 1 = code 2
+  hf[8] = 0x43;  // element 16 = code 3, element 17 = code 4
   hf[15] = 0xF5; // element 30 = code 5, element 31 = code 15
   uint8_t g[17];
   repackMxfp4Block(hf, 130, g);
@@ -106,8 +106,8 @@ TEST(WeightLayout, SelectionAndTransposeFollowTheFormulas) {
   addIota(b, "x", 6, 4);
   auto ckpt = b.open();
   // Rows 1..2 of every 3 (rows of 4): source rows 1, 2, 4, 5.
-  MappedWeight sel{"sel", {4, 4}, quant::Format::F32, Encoding::Copy,
-                   {{"x", ""}}, RowSelection{4, 3, 1, 2}};
+  MappedWeight sel{"sel",          {4, 4},      quant::Format::F32,
+                   Encoding::Copy, {{"x", ""}}, RowSelection{4, 3, 1, 2}};
   std::vector<uint8_t> out;
   std::string err;
   ASSERT_TRUE(materialize(sel, *ckpt, out, err)) << err;
@@ -148,7 +148,10 @@ TEST(WeightLayout, StackedSourcesAndZeroCopy) {
   addIota(b, "e0", 2, 3);
   addIota(b, "e1", 2, 3);
   auto ckpt = b.open();
-  MappedWeight w{"stack", {3, 2, 2}, quant::Format::F32, Encoding::Copy,
+  MappedWeight w{"stack",
+                 {3, 2, 2},
+                 quant::Format::F32,
+                 Encoding::Copy,
                  {{"e0", ""}, {"e1", ""}}};
   EXPECT_FALSE(w.isZeroCopy());
   std::vector<uint8_t> out;
@@ -157,8 +160,8 @@ TEST(WeightLayout, StackedSourcesAndZeroCopy) {
   std::vector<float> v = asFloats(out);
   for (uint64_t i = 0; i < 12; ++i)
     EXPECT_EQ(v[i], float(i % 6));
-  MappedWeight one{"one", {3, 2}, quant::Format::F32, Encoding::Copy,
-                   {{"e1", ""}}};
+  MappedWeight one{
+      "one", {3, 2}, quant::Format::F32, Encoding::Copy, {{"e1", ""}}};
   EXPECT_TRUE(one.isZeroCopy());
   EXPECT_EQ(one.describe(), "one [3, 2] F32 <- e1");
   EXPECT_EQ(w.describe(), "stack [3, 2, 2] F32 <- 2 stacked tensors e0 .. e1");
@@ -175,8 +178,8 @@ TEST(WeightLayout, WidenToF32IsExact) {
   b.add("bh", DType::BF16, {7});
   auto ckpt = b.open();
   for (const char *name : {"h", "bh"}) {
-    MappedWeight w{name, {7}, quant::Format::F32, Encoding::WidenToF32,
-                   {{name, ""}}};
+    MappedWeight w{
+        name, {7}, quant::Format::F32, Encoding::WidenToF32, {{name, ""}}};
     std::vector<uint8_t> out;
     std::string err;
     ASSERT_TRUE(materialize(w, *ckpt, out, err)) << err;
@@ -198,7 +201,10 @@ TEST(WeightLayout, Fp8BlockDequantizationWithPartialEdgeBlocks) {
   }
   b.addBytes("w_scale", DType::F32, {3, 2}, scales);
   auto ckpt = b.open();
-  MappedWeight w{"w", {3, 5}, quant::Format::F32, Encoding::DequantizeFp8,
+  MappedWeight w{"w",
+                 {3, 5},
+                 quant::Format::F32,
+                 Encoding::DequantizeFp8,
                  {{"w", "w_scale"}}};
   w.fp8BlockRows = 2;
   w.fp8BlockCols = 2;
@@ -224,8 +230,11 @@ TEST(WeightLayout, RepackSelectsWholeRows) {
   b.add("blocks", DType::U8, {2, 4, 2, 16});
   b.addScales("scales", {2, 4, 2});
   auto ckpt = b.open();
-  MappedWeight odd{"odd", {64, 2, 2}, quant::Format::MXFP4,
-                   Encoding::RepackMxfp4, {{"blocks", "scales"}},
+  MappedWeight odd{"odd",
+                   {64, 2, 2},
+                   quant::Format::MXFP4,
+                   Encoding::RepackMxfp4,
+                   {{"blocks", "scales"}},
                    RowSelection{64, 2, 1, 1}};
   std::vector<uint8_t> out;
   std::string err;
@@ -264,27 +273,49 @@ TEST(WeightLayout, InconsistentDescriptionsFailCleanly) {
              "source 'bf' is BF16, but the weight is F32 copied as stored");
   expectFail({"m", {5}, quant::Format::F32, Encoding::Copy, {{"x", ""}}},
              "sources hold 24 elements, the weight [5] needs 5");
-  expectFail({"m", {4, 4}, quant::Format::F32, Encoding::Copy, {{"x", ""}},
+  expectFail({"m",
+              {4, 4},
+              quant::Format::F32,
+              Encoding::Copy,
+              {{"x", ""}},
               RowSelection{4, 3, 2, 2}},
              "invalid row selection");
-  expectFail({"m", {4, 5}, quant::Format::F32, Encoding::Copy, {{"x", ""}},
+  expectFail({"m",
+              {4, 5},
+              quant::Format::F32,
+              Encoding::Copy,
+              {{"x", ""}},
               RowSelection{4, 3, 1, 2}},
              "gives not the weight's 20 elements");
-  expectFail({"m", {4, 6}, quant::Format::F32, Encoding::Copy, {{"x", ""}},
-              std::nullopt, BlockTranspose{5, 1}},
+  expectFail({"m",
+              {4, 6},
+              quant::Format::F32,
+              Encoding::Copy,
+              {{"x", ""}},
+              std::nullopt,
+              BlockTranspose{5, 1}},
              "do not tile 24 elements");
-  expectFail({"m", {32, 2}, quant::Format::MXFP4, Encoding::RepackMxfp4,
-              {{"blocks", "scales"}}, std::nullopt, BlockTranspose{1, 2}},
+  expectFail({"m",
+              {32, 2},
+              quant::Format::MXFP4,
+              Encoding::RepackMxfp4,
+              {{"blocks", "scales"}},
+              std::nullopt,
+              BlockTranspose{1, 2}},
              "MXFP4 blocks cannot be transposed");
-  expectFail({"m", {64}, quant::Format::MXFP4, Encoding::RepackMxfp4,
+  expectFail({"m",
+              {64},
+              quant::Format::MXFP4,
+              Encoding::RepackMxfp4,
               {{"blocks", "scales"}}},
              "has rows of 32 elements, but the weight's rows have 64");
-  expectFail({"m", {4}, quant::Format::F32, Encoding::DequantizeFp8,
-              {{"bf", ""}}},
-             "expected F8_E4M3 dequantized to F32");
+  expectFail(
+      {"m", {4}, quant::Format::F32, Encoding::DequantizeFp8, {{"bf", ""}}},
+      "expected F8_E4M3 dequantized to F32");
   expectFail({"m", {3}, quant::Format::Q4_K, Encoding::Copy, {{"bf", ""}}},
              "row of 3 elements is not whole Q4_K blocks");
-  MappedWeight ok{"ok", {4, 6}, quant::Format::F32, Encoding::Copy, {{"x", ""}}};
+  MappedWeight ok{
+      "ok", {4, 6}, quant::Format::F32, Encoding::Copy, {{"x", ""}}};
   std::vector<uint8_t> row(ok.rowBytes());
   EXPECT_FALSE(materializeRows(ok, *ckpt, 6, 1, row.data(), err));
   expectOneLineError(err, "ok", "rows [6, 7) outside the weight's 6");

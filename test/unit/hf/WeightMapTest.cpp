@@ -88,38 +88,48 @@ std::vector<std::string> names(const WeightPlan &p) {
 using Names = std::vector<std::string>;
 
 TEST(WeightNames, CommonAndQwen3) {
-  EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "model.layers.3.self_attn.q_proj.weight"),
-            Names{"blk.3.attn_q.weight"});
+  EXPECT_EQ(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.3.self_attn.q_proj.weight"),
+      Names{"blk.3.attn_q.weight"});
   EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "model.embed_tokens.weight"),
             Names{"token_embd.weight"});
   EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "lm_head.weight"),
             Names{"output.weight"});
   EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "model.norm.weight"),
             Names{"output_norm.weight"});
-  EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "model.layers.0.input_layernorm.weight"),
-            Names{"blk.0.attn_norm.weight"});
+  EXPECT_EQ(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.0.input_layernorm.weight"),
+      Names{"blk.0.attn_norm.weight"});
   EXPECT_EQ(ggufNamesFor(ModelType::Qwen3,
                          "model.layers.12.post_attention_layernorm.weight"),
             Names{"blk.12.ffn_norm.weight"});
-  EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "model.layers.1.self_attn.k_norm.weight"),
-            Names{"blk.1.attn_k_norm.weight"});
-  EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "model.layers.1.self_attn.o_proj.weight"),
-            Names{"blk.1.attn_output.weight"});
-  EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "model.layers.1.mlp.down_proj.weight"),
-            Names{"blk.1.ffn_down.weight"});
-  EXPECT_EQ(ggufNamesFor(ModelType::Qwen3, "model.layers.1.self_attn.v_proj.bias"),
-            Names{"blk.1.attn_v.bias"});
+  EXPECT_EQ(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.1.self_attn.k_norm.weight"),
+      Names{"blk.1.attn_k_norm.weight"});
+  EXPECT_EQ(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.1.self_attn.o_proj.weight"),
+      Names{"blk.1.attn_output.weight"});
+  EXPECT_EQ(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.1.mlp.down_proj.weight"),
+      Names{"blk.1.ffn_down.weight"});
+  EXPECT_EQ(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.1.self_attn.v_proj.bias"),
+      Names{"blk.1.attn_v.bias"});
   // FP8 releases of Qwen3 carry block scales too.
   EXPECT_EQ(ggufNamesFor(ModelType::Qwen3,
                          "model.layers.1.mlp.up_proj.weight_scale_inv"),
             Names{"blk.1.ffn_up.weight_scale_inv"});
   // Not Qwen3 tensors.
-  EXPECT_TRUE(ggufNamesFor(ModelType::Qwen3, "model.layers.03.mlp.up_proj.weight")
-                  .empty());
-  EXPECT_TRUE(ggufNamesFor(ModelType::Qwen3, "model.layers.x.mlp.up_proj.weight")
-                  .empty());
-  EXPECT_TRUE(ggufNamesFor(ModelType::Qwen3, "model.layers.1.mlp.gate.weight").empty());
-  EXPECT_TRUE(ggufNamesFor(ModelType::Qwen3, "model.norm.weight_scale_inv").empty());
+  EXPECT_TRUE(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.03.mlp.up_proj.weight")
+          .empty());
+  EXPECT_TRUE(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.x.mlp.up_proj.weight")
+          .empty());
+  EXPECT_TRUE(
+      ggufNamesFor(ModelType::Qwen3, "model.layers.1.mlp.gate.weight").empty());
+  EXPECT_TRUE(
+      ggufNamesFor(ModelType::Qwen3, "model.norm.weight_scale_inv").empty());
   EXPECT_TRUE(ggufNamesFor(ModelType::Qwen3, "lm_head.weight.extra").empty());
 }
 
@@ -135,7 +145,8 @@ TEST(WeightNames, Qwen3Moe) {
   EXPECT_EQ(ggufNamesFor(ModelType::Qwen3Moe,
                          "model.layers.5.mlp.experts.3.down_proj.weight"),
             Names{"blk.5.ffn_down_exps.weight"});
-  EXPECT_EQ(ggufNamesFor(ModelType::Qwen3Moe, "model.layers.5.self_attn.q_norm.weight"),
+  EXPECT_EQ(ggufNamesFor(ModelType::Qwen3Moe,
+                         "model.layers.5.self_attn.q_norm.weight"),
             Names{"blk.5.attn_q_norm.weight"});
 }
 
@@ -150,8 +161,10 @@ TEST(WeightNames, GptOss) {
   EXPECT_EQ(ggufNamesFor(G, "model.layers.2.mlp.router.bias"),
             Names{"blk.2.ffn_gate_inp.bias"});
   Names gateUp = {"blk.2.ffn_gate_exps.weight", "blk.2.ffn_up_exps.weight"};
-  EXPECT_EQ(ggufNamesFor(G, "model.layers.2.mlp.experts.gate_up_proj_blocks"), gateUp);
-  EXPECT_EQ(ggufNamesFor(G, "model.layers.2.mlp.experts.gate_up_proj_scales"), gateUp);
+  EXPECT_EQ(ggufNamesFor(G, "model.layers.2.mlp.experts.gate_up_proj_blocks"),
+            gateUp);
+  EXPECT_EQ(ggufNamesFor(G, "model.layers.2.mlp.experts.gate_up_proj_scales"),
+            gateUp);
   EXPECT_EQ(ggufNamesFor(G, "model.layers.2.mlp.experts.gate_up_proj"), gateUp);
   EXPECT_EQ(ggufNamesFor(G, "model.layers.2.mlp.experts.gate_up_proj_bias"),
             (Names{"blk.2.ffn_gate_exps.bias", "blk.2.ffn_up_exps.bias"}));
@@ -163,20 +176,24 @@ TEST(WeightNames, GptOss) {
             Names{"blk.2.ffn_down_exps.bias"});
   EXPECT_EQ(ggufNamesFor(G, "model.layers.2.self_attn.o_proj.bias"),
             Names{"blk.2.attn_output.bias"});
-  EXPECT_TRUE(ggufNamesFor(G, "model.layers.2.self_attn.q_norm.weight").empty());
   EXPECT_TRUE(
-      ggufNamesFor(G, "model.layers.2.mlp.experts.down_proj_blocks_scale_inv").empty());
+      ggufNamesFor(G, "model.layers.2.self_attn.q_norm.weight").empty());
+  EXPECT_TRUE(
+      ggufNamesFor(G, "model.layers.2.mlp.experts.down_proj_blocks_scale_inv")
+          .empty());
 }
 
 TEST(WeightNames, DeepseekV3) {
   const ModelType D = ModelType::DeepseekV3;
   EXPECT_EQ(ggufNamesFor(D, "model.layers.4.self_attn.kv_b_proj.weight"),
             (Names{"blk.4.attn_k_b.weight", "blk.4.attn_v_b.weight"}));
-  EXPECT_EQ(ggufNamesFor(D, "model.layers.4.self_attn.kv_b_proj.weight_scale_inv"),
-            (Names{"blk.4.attn_k_b.weight_scale_inv",
-                   "blk.4.attn_v_b.weight_scale_inv"}));
-  EXPECT_EQ(ggufNamesFor(D, "model.layers.4.self_attn.kv_a_proj_with_mqa.weight"),
-            Names{"blk.4.attn_kv_a_mqa.weight"});
+  EXPECT_EQ(
+      ggufNamesFor(D, "model.layers.4.self_attn.kv_b_proj.weight_scale_inv"),
+      (Names{"blk.4.attn_k_b.weight_scale_inv",
+             "blk.4.attn_v_b.weight_scale_inv"}));
+  EXPECT_EQ(
+      ggufNamesFor(D, "model.layers.4.self_attn.kv_a_proj_with_mqa.weight"),
+      Names{"blk.4.attn_kv_a_mqa.weight"});
   EXPECT_EQ(ggufNamesFor(D, "model.layers.4.self_attn.kv_a_layernorm.weight"),
             Names{"blk.4.attn_kv_a_norm.weight"});
   EXPECT_EQ(ggufNamesFor(D, "model.layers.4.self_attn.q_a_proj.weight"),
@@ -189,9 +206,11 @@ TEST(WeightNames, DeepseekV3) {
             Names{"blk.4.attn_q.weight"});
   EXPECT_EQ(ggufNamesFor(D, "model.layers.4.mlp.gate.e_score_correction_bias"),
             Names{"blk.4.exp_probs_b.bias"});
-  EXPECT_EQ(ggufNamesFor(D, "model.layers.4.mlp.shared_experts.down_proj.weight"),
-            Names{"blk.4.ffn_down_shexp.weight"});
-  EXPECT_EQ(ggufNamesFor(D, "model.layers.4.mlp.experts.200.up_proj.weight_scale_inv"),
+  EXPECT_EQ(
+      ggufNamesFor(D, "model.layers.4.mlp.shared_experts.down_proj.weight"),
+      Names{"blk.4.ffn_down_shexp.weight"});
+  EXPECT_EQ(ggufNamesFor(
+                D, "model.layers.4.mlp.experts.200.up_proj.weight_scale_inv"),
             Names{"blk.4.ffn_up_exps.weight_scale_inv"});
   EXPECT_EQ(ggufNamesFor(D, "model.layers.61.eh_proj.weight"),
             Names{"blk.61.nextn.eh_proj.weight"});
@@ -203,7 +222,8 @@ TEST(WeightNames, DeepseekV3) {
             Names{"blk.61.nextn.enorm.weight"});
   EXPECT_EQ(ggufNamesFor(D, "model.layers.61.embed_tokens.weight"),
             Names{"blk.61.nextn.embed_tokens.weight"});
-  EXPECT_TRUE(ggufNamesFor(D, "model.layers.4.self_attn.k_proj.weight").empty());
+  EXPECT_TRUE(
+      ggufNamesFor(D, "model.layers.4.self_attn.k_proj.weight").empty());
 }
 
 //===----------------------------------------------------------------------===//
@@ -341,8 +361,9 @@ TEST(Qwen3Map, CheckpointsThatDisagreeWithTheConfig) {
     addQwen3(b);
     b.remove("model.layers.0.mlp.up_proj.weight");
     b.add("model.layers.0.mlp.up_proj.weight", DType::F8_E4M3, {12, 8});
-    expectPlanError(config(kQwen3Config), *b.open(),
-                    "is F8_E4M3, but config.json has no fp8 quantization_config");
+    expectPlanError(
+        config(kQwen3Config), *b.open(),
+        "is F8_E4M3, but config.json has no fp8 quantization_config");
   }
   {
     // Old checkpoints' rotary tables are recomputed, not mapped.
@@ -404,7 +425,8 @@ TEST(Qwen3MoeMap, ExpertsStackAlongTheOutermostDimension) {
   EXPECT_EQ(get(p, "blk.1.ffn_gate_inp.weight").ne,
             (std::vector<uint64_t>{8, 3}));
   for (const char *proj : {"gate", "up", "down"}) {
-    const MappedWeight &w = get(p, std::string("blk.1.ffn_") + proj + "_exps.weight");
+    const MappedWeight &w =
+        get(p, std::string("blk.1.ffn_") + proj + "_exps.weight");
     bool down = std::string(proj) == "down";
     EXPECT_EQ(w.ne, down ? (std::vector<uint64_t>{4, 8, 3})
                          : (std::vector<uint64_t>{8, 4, 3}));
@@ -425,14 +447,16 @@ TEST(Qwen3MoeMap, AMissingExpertIsNamed) {
   CheckpointBuilder b;
   addQwen3Moe(b);
   b.remove("model.layers.1.mlp.experts.2.up_proj.weight");
-  expectPlanError(config(kQwen3MoeConfig), *b.open(),
-                  "missing tensor 'model.layers.1.mlp.experts.2.up_proj.weight'");
+  expectPlanError(
+      config(kQwen3MoeConfig), *b.open(),
+      "missing tensor 'model.layers.1.mlp.experts.2.up_proj.weight'");
   CheckpointBuilder extra;
   addQwen3Moe(extra);
   extra.add("model.layers.1.mlp.experts.3.up_proj.weight", DType::BF16, {4, 8});
-  expectPlanError(config(kQwen3MoeConfig), *extra.open(),
-                  "'model.layers.1.mlp.experts.3.up_proj.weight' is not part of "
-                  "the model config.json describes (2 layers, 3 experts)");
+  expectPlanError(
+      config(kQwen3MoeConfig), *extra.open(),
+      "'model.layers.1.mlp.experts.3.up_proj.weight' is not part of "
+      "the model config.json describes (2 layers, 3 experts)");
 }
 
 //===----------------------------------------------------------------------===//
@@ -512,8 +536,9 @@ TEST(GptOssMap, Mxfp4ExpertsSplitGateUpByRowParity) {
   const uint64_t E = 2, I = 32, H = 64;
   const std::string pre = "model.layers.0.mlp.experts.";
   // W[e][r][h], r < 2I: the checkpoint's gate_up rows, decoded.
-  std::vector<double> W = decodeCheckpointMxfp4(
-      b, pre + "gate_up_proj_blocks", pre + "gate_up_proj_scales", E * 2 * I * 2);
+  std::vector<double> W =
+      decodeCheckpointMxfp4(b, pre + "gate_up_proj_blocks",
+                            pre + "gate_up_proj_scales", E * 2 * I * 2);
   const MappedWeight &gate = get(p, "blk.0.ffn_gate_exps.weight");
   const MappedWeight &up = get(p, "blk.0.ffn_up_exps.weight");
   for (const MappedWeight *w : {&gate, &up}) {
@@ -525,7 +550,8 @@ TEST(GptOssMap, Mxfp4ExpertsSplitGateUpByRowParity) {
   for (uint64_t e = 0; e < E; ++e)
     for (uint64_t i = 0; i < I; ++i)
       for (uint64_t h = 0; h < H; ++h) {
-        ASSERT_EQ(double(g[(e * I + i) * H + h]), W[(e * 2 * I + 2 * i) * H + h]);
+        ASSERT_EQ(double(g[(e * I + i) * H + h]),
+                  W[(e * 2 * I + 2 * i) * H + h]);
         ASSERT_EQ(double(u[(e * I + i) * H + h]),
                   W[(e * 2 * I + 2 * i + 1) * H + h]);
       }
@@ -578,16 +604,19 @@ TEST(GptOssMap, Mxfp4ExpertsSplitGateUpByRowParity) {
   const MappedWeight &sinks = get(p, "blk.0.attn_sinks.weight");
   EXPECT_EQ(sinks.ne, (std::vector<uint64_t>{2}));
   EXPECT_EQ(sinks.format, quant::Format::F32);
-  EXPECT_EQ(values(sinks, *ckpt)[1], b.value("model.layers.0.self_attn.sinks", 1));
-  EXPECT_EQ(get(p, "blk.0.ffn_gate_inp.weight").ne, (std::vector<uint64_t>{64, 2}));
+  EXPECT_EQ(values(sinks, *ckpt)[1],
+            b.value("model.layers.0.self_attn.sinks", 1));
+  EXPECT_EQ(get(p, "blk.0.ffn_gate_inp.weight").ne,
+            (std::vector<uint64_t>{64, 2}));
   EXPECT_EQ(get(p, "blk.0.ffn_gate_inp.bias").ne, (std::vector<uint64_t>{2}));
   EXPECT_TRUE(p.find("blk.0.post_attention_norm.weight"));
   EXPECT_FALSE(p.find("blk.0.ffn_norm.weight"));
   EXPECT_TRUE(p.find("blk.0.attn_output.bias"));
-  EXPECT_EQ(gate.describe(),
-            "blk.0.ffn_gate_exps.weight [64, 32, 2] MXFP4 <- rows 0..0 of every "
-            "2 (of 64 elements) of model.layers.0.mlp.experts.gate_up_proj_blocks, "
-            "repack MXFP4 to ggml blocks");
+  EXPECT_EQ(
+      gate.describe(),
+      "blk.0.ffn_gate_exps.weight [64, 32, 2] MXFP4 <- rows 0..0 of every "
+      "2 (of 64 elements) of model.layers.0.mlp.experts.gate_up_proj_blocks, "
+      "repack MXFP4 to ggml blocks");
 }
 
 TEST(GptOssMap, UnquantizedExpertsAreTransposedPerExpert) {
@@ -606,7 +635,8 @@ TEST(GptOssMap, UnquantizedExpertsAreTransposedPerExpert) {
     for (uint64_t i = 0; i < I; ++i)
       for (uint64_t h = 0; h < H; ++h) {
         // gate_up_proj[e][h][2i] (gate), [2i + 1] (up).
-        ASSERT_EQ(g[(e * I + i) * H + h], b.value(gu, (e * H + h) * 2 * I + 2 * i));
+        ASSERT_EQ(g[(e * I + i) * H + h],
+                  b.value(gu, (e * H + h) * 2 * I + 2 * i));
         ASSERT_EQ(u[(e * I + i) * H + h],
                   b.value(gu, (e * H + h) * 2 * I + 2 * i + 1));
       }
@@ -617,7 +647,8 @@ TEST(GptOssMap, UnquantizedExpertsAreTransposedPerExpert) {
     for (uint64_t h = 0; h < H; ++h)
       for (uint64_t i = 0; i < I; ++i)
         ASSERT_EQ(d[(e * H + h) * I + i],
-                  b.value("model.layers.0.mlp.experts.down_proj", (e * I + i) * H + h));
+                  b.value("model.layers.0.mlp.experts.down_proj",
+                          (e * I + i) * H + h));
 }
 
 TEST(GptOssMap, BrokenMxfp4Pairs) {
@@ -625,25 +656,28 @@ TEST(GptOssMap, BrokenMxfp4Pairs) {
     CheckpointBuilder b;
     addGptOss(b, true);
     b.remove("model.layers.0.mlp.experts.down_proj_scales");
-    expectPlanError(config(gptOssConfig(true)), *b.open(),
-                    "missing tensor 'model.layers.0.mlp.experts.down_proj_scales' "
-                    "(the scales of MXFP4");
+    expectPlanError(
+        config(gptOssConfig(true)), *b.open(),
+        "missing tensor 'model.layers.0.mlp.experts.down_proj_scales' "
+        "(the scales of MXFP4");
   }
   {
     CheckpointBuilder b;
     addGptOss(b, true);
     b.remove("model.layers.0.mlp.experts.gate_up_proj_scales");
     b.addScales("model.layers.0.mlp.experts.gate_up_proj_scales", {2, 64, 1});
-    expectPlanError(config(gptOssConfig(true)), *b.open(),
-                    "gate_up_proj_scales' has shape [2, 64, 1], but config.json "
-                    "implies [2, 64, 2]");
+    expectPlanError(
+        config(gptOssConfig(true)), *b.open(),
+        "gate_up_proj_scales' has shape [2, 64, 1], but config.json "
+        "implies [2, 64, 2]");
   }
   {
     // Dequantized experts in a checkpoint whose config says mxfp4.
     CheckpointBuilder b;
     addGptOss(b, false);
-    expectPlanError(config(gptOssConfig(true)), *b.open(),
-                    "missing tensor 'model.layers.0.mlp.experts.gate_up_proj_blocks'");
+    expectPlanError(
+        config(gptOssConfig(true)), *b.open(),
+        "missing tensor 'model.layers.0.mlp.experts.gate_up_proj_blocks'");
   }
   {
     CheckpointBuilder b;
@@ -660,7 +694,8 @@ TEST(GptOssMap, BrokenMxfp4Pairs) {
 
 // H=16, 2 heads, nope n, rope 2, v, kv_lora 3, q_lora 6; layer 0 dense,
 // layer 1 MoE with 2 experts of width 4 and 1 shared expert.
-std::string deepseekConfig(uint64_t nope, uint64_t v, const std::string &extra = "") {
+std::string deepseekConfig(uint64_t nope, uint64_t v,
+                           const std::string &extra = "") {
   return R"({"model_type":"deepseek_v3","vocab_size":8,"hidden_size":16,
       "intermediate_size":12,"moe_intermediate_size":4,"num_hidden_layers":2,
       "num_attention_heads":2,"n_routed_experts":2,"num_experts_per_tok":1,
@@ -735,8 +770,9 @@ void addMtpLayer(CheckpointBuilder &b, uint64_t nope, uint64_t v) {
 /// kv_b's decoded values per head, checked against attn_k_b / attn_v_b the
 /// way modeling_deepseek_v3 uses kv_b_proj: kv = kv_b @ c viewed as
 /// [heads, nope + v]; k_nope = kv[:, :nope], value = kv[:, nope:].
-void expectKvBSplit(const std::vector<double> &kvb, const std::vector<float> &kb,
-                    const std::vector<float> &vb, uint64_t nope, uint64_t v) {
+void expectKvBSplit(const std::vector<double> &kvb,
+                    const std::vector<float> &kb, const std::vector<float> &vb,
+                    uint64_t nope, uint64_t v) {
   const uint64_t heads = 2, kvl = 3;
   for (uint64_t h = 0; h < heads; ++h) {
     for (uint64_t c = 0; c < kvl; ++c)
@@ -798,10 +834,11 @@ TEST(DeepseekV3Map, MlaPiecesAndTheKvBSplit) {
   EXPECT_EQ(kb.ne, (std::vector<uint64_t>{nope, 3, 2})); // {nope, kvl, heads}
   EXPECT_EQ(vb.ne, (std::vector<uint64_t>{3, v, 2}));    // {kvl, v, heads}
   EXPECT_EQ(kb.format, quant::Format::BF16);
-  EXPECT_EQ(kb.describe(),
-            "blk.1.attn_k_b.weight [3, 3, 2] BF16 <- rows 0..2 of every 8 (of 3 "
-            "elements) of model.layers.1.self_attn.kv_b_proj.weight, each 3 x 3 "
-            "block transposed");
+  EXPECT_EQ(
+      kb.describe(),
+      "blk.1.attn_k_b.weight [3, 3, 2] BF16 <- rows 0..2 of every 8 (of 3 "
+      "elements) of model.layers.1.self_attn.kv_b_proj.weight, each 3 x 3 "
+      "block transposed");
   std::vector<double> kvb(2 * (nope + v) * 3);
   for (uint64_t i = 0; i < kvb.size(); ++i)
     kvb[i] = b.value("model.layers.1.self_attn.kv_b_proj.weight", i);
@@ -839,23 +876,23 @@ std::vector<float> fp8Values(const MappedWeight &w, const MappedWeight &scales,
   for (uint64_t m = 0; m < w.numElements() / (rows * cols); ++m)
     for (uint64_t r = 0; r < rows; ++r)
       for (uint64_t c = 0; c < cols; ++c) {
-        float scale = s[(m * sRows + r / w.fp8BlockRows) * sCols +
-                        c / w.fp8BlockCols];
+        float scale =
+            s[(m * sRows + r / w.fp8BlockRows) * sCols + c / w.fp8BlockCols];
         out[(m * rows + r) * cols + c] = q[(m * rows + r) * cols + c] * scale;
       }
   return out;
 }
 
 /// The checkpoint's FP8 matrix decoded by its definition.
-std::vector<double> dequantized(const CheckpointBuilder &b, const std::string &name,
-                                uint64_t rows, uint64_t cols) {
+std::vector<double> dequantized(const CheckpointBuilder &b,
+                                const std::string &name, uint64_t rows,
+                                uint64_t cols) {
   std::vector<double> out(rows * cols);
   const uint64_t sCols = (cols + 1) / 2;
   for (uint64_t r = 0; r < rows; ++r)
     for (uint64_t c = 0; c < cols; ++c)
-      out[r * cols + c] =
-          quant::e4m3fnToF32(b.bytes(name)[r * cols + c]) *
-          b.value(name + "_scale_inv", (r / 2) * sCols + c / 2);
+      out[r * cols + c] = quant::e4m3fnToF32(b.bytes(name)[r * cols + c]) *
+                          b.value(name + "_scale_inv", (r / 2) * sCols + c / 2);
   return out;
 }
 
@@ -889,11 +926,11 @@ TEST(DeepseekV3Map, Fp8WeightsKeepTheirBytesAndScales) {
             (std::vector<uint64_t>{1, 2, 2}));
   EXPECT_EQ(get(p, "blk.1.attn_v_b.weight_scale_inv").ne,
             (std::vector<uint64_t>{2, 2, 2}));
-  std::vector<double> kvb =
-      dequantized(b, "model.layers.1.self_attn.kv_b_proj.weight", 2 * (nope + v), 3);
-  expectKvBSplit(kvb, fp8Values(kb, get(p, "blk.1.attn_k_b.weight_scale_inv"), *ckpt),
-                 fp8Values(vb, get(p, "blk.1.attn_v_b.weight_scale_inv"), *ckpt),
-                 nope, v);
+  std::vector<double> kvb = dequantized(
+      b, "model.layers.1.self_attn.kv_b_proj.weight", 2 * (nope + v), 3);
+  expectKvBSplit(
+      kvb, fp8Values(kb, get(p, "blk.1.attn_k_b.weight_scale_inv"), *ckpt),
+      fp8Values(vb, get(p, "blk.1.attn_v_b.weight_scale_inv"), *ckpt), nope, v);
 
   // Experts: weights and scale grids stacked alike.
   const MappedWeight &down = get(p, "blk.1.ffn_down_exps.weight");
@@ -902,8 +939,9 @@ TEST(DeepseekV3Map, Fp8WeightsKeepTheirBytesAndScales) {
   EXPECT_EQ(downS.ne, (std::vector<uint64_t>{2, 8, 2}));
   got = fp8Values(down, downS, *ckpt);
   for (uint64_t e = 0; e < 2; ++e) {
-    want = dequantized(b, "model.layers.1.mlp.experts." + std::to_string(e) +
-                              ".down_proj.weight",
+    want = dequantized(b,
+                       "model.layers.1.mlp.experts." + std::to_string(e) +
+                           ".down_proj.weight",
                        16, 4);
     for (uint64_t i = 0; i < want.size(); ++i)
       ASSERT_EQ(double(got[e * 64 + i]), want[i]) << e << " " << i;
@@ -937,8 +975,8 @@ TEST(DeepseekV3Map, Fp8SplitAcrossScaleBlocksIsDequantized) {
   EXPECT_EQ(kb.encoding, Encoding::DequantizeFp8);
   EXPECT_FALSE(p.find("blk.1.attn_k_b.weight_scale_inv"));
   EXPECT_EQ(get(p, "blk.1.attn_output.weight").format, quant::Format::F8_E4M3);
-  std::vector<double> kvb =
-      dequantized(b, "model.layers.1.self_attn.kv_b_proj.weight", 2 * (nope + v), 3);
+  std::vector<double> kvb = dequantized(
+      b, "model.layers.1.self_attn.kv_b_proj.weight", 2 * (nope + v), 3);
   expectKvBSplit(kvb, values(kb, *ckpt),
                  values(get(p, "blk.1.attn_v_b.weight"), *ckpt), nope, v);
 }
