@@ -744,6 +744,18 @@ bool lmc::hf::parseHFConfig(std::string_view text, const std::string &what,
                       ")");
   if (!parseQuantization(f, c, error))
     return false;
+  // MXFP4 blocks hold 32 elements of a row.
+  if (c.quantization.method == QuantMethod::Mxfp4) {
+    if (c.hiddenSize % 32)
+      return f.fail("hidden_size", "(" + num(c.hiddenSize) +
+                                       ") is not a multiple of 32, which "
+                                       "MXFP4 blocks need");
+    if (c.moeIntermediateSize % 32)
+      return f.fail(c.modelType == ModelType::GptOss ? "intermediate_size"
+                                                     : "moe_intermediate_size",
+                    "(" + num(c.moeIntermediateSize) +
+                        ") is not a multiple of 32, which MXFP4 blocks need");
+  }
   out = std::move(c);
   return true;
 }

@@ -484,6 +484,12 @@ private:
     error = ckptName() + ": " + problem;
     return false;
   }
+  /// A problem with tensor `name`: reported against the file holding it.
+  bool failAt(const std::string &name, const std::string &problem) {
+    const CheckpointTensor *t = ckpt.find(name);
+    error = (t ? t->file->path() : ckptName()) + ": " + problem;
+    return false;
+  }
   std::string ckptName() const {
     if (!ckpt.indexPath().empty())
       return ckpt.indexPath();
@@ -607,15 +613,16 @@ private:
   bool expectShape(const std::string &hf, const TensorInfo &t,
                    const Shape &want) {
     if (t.shape != want)
-      return fail("tensor " + quoteName(hf) + " has shape " + t.shapeString() +
-                  ", but config.json implies " + shapeString(want));
+      return failAt(hf, "tensor " + quoteName(hf) + " has shape " +
+                            t.shapeString() + ", but config.json implies " +
+                            shapeString(want));
     return true;
   }
   bool expectDType(const std::string &hf, const TensorInfo &t, bool ok,
                    const char *expected) {
     if (!ok)
-      return fail("tensor " + quoteName(hf) + " has dtype " +
-                  dtypeName(t.dtype) + ", expected " + expected);
+      return failAt(hf, "tensor " + quoteName(hf) + " has dtype " +
+                            dtypeName(t.dtype) + ", expected " + expected);
     return true;
   }
   /// A linear weight's dtype; F8_E4M3 needs an fp8 quantization_config.
@@ -624,9 +631,9 @@ private:
                      "F32, F16, BF16 or F8_E4M3"))
       return false;
     if (t.dtype == DType::F8_E4M3 && c.quantization.method != QuantMethod::Fp8)
-      return fail("tensor " + quoteName(hf) +
-                  " is F8_E4M3, but config.json has no fp8 "
-                  "quantization_config (block size unknown)");
+      return failAt(hf, "tensor " + quoteName(hf) +
+                            " is F8_E4M3, but config.json has no fp8 "
+                            "quantization_config (block size unknown)");
     return true;
   }
   uint64_t blockRows() const { return c.quantization.weightBlockSize[0]; }
@@ -704,7 +711,7 @@ private:
         return true;
       }
       if (t.shape.size() != 2)
-        return fail("F8_E4M3 tensor " + quoteName(hf) + " is not 2-D");
+        return failAt(hf, "F8_E4M3 tensor " + quoteName(hf) + " is not 2-D");
       const TensorInfo *scale;
       std::string scaleName;
       if (!fp8Scale(hf, t.shape[0], t.shape[1], scale, scaleName))
@@ -762,9 +769,9 @@ private:
       if (!expectShape(hf, *t, want) || !weightDType(hf, *t))
         return false;
       if (first && t->dtype != first->dtype)
-        return fail("tensor " + quoteName(hf) + " has dtype " +
-                    dtypeName(t->dtype) + ", unlike expert 0 (" +
-                    dtypeName(first->dtype) + ")");
+        return failAt(hf, "tensor " + quoteName(hf) + " has dtype " +
+                              dtypeName(t->dtype) + ", unlike expert 0 (" +
+                              dtypeName(first->dtype) + ")");
       if (!first)
         first = t;
       consume(hf);
@@ -775,8 +782,9 @@ private:
         if (!fp8Scale(hf, want[0], want[1], scale, scaleName))
           return false;
         if (firstScale && scale->dtype != firstScale->dtype)
-          return fail("tensor " + quoteName(scaleName) +
-                      " has another dtype than expert 0's scales");
+          return failAt(scaleName,
+                        "tensor " + quoteName(scaleName) +
+                            " has another dtype than expert 0's scales");
         firstScale = scale;
         scales.push_back(scaleName);
       }
@@ -976,13 +984,14 @@ private:
                        kInvFreq) == 0)
         continue;
       bool known = !ggufNamesFor(c.modelType, name).empty();
-      return fail("tensor " + quoteName(name) +
-                  (known ? " is not part of the model config.json describes "
-                           "(" +
-                               num(c.numHiddenLayers) + " layers, " +
-                               num(c.numExperts) + " experts)"
-                         : std::string(" is not a known ") +
-                               modelTypeName(c.modelType) + " tensor"));
+      return failAt(
+          name, "tensor " + quoteName(name) +
+                    (known ? " is not part of the model config.json describes "
+                             "(" +
+                                 num(c.numHiddenLayers) + " layers, " +
+                                 num(c.numExperts) + " experts)"
+                           : std::string(" is not a known ") +
+                                 modelTypeName(c.modelType) + " tensor"));
     }
     return true;
   }

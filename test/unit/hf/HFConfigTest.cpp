@@ -491,6 +491,14 @@ TEST(HFConfig, InconsistentValues) {
                     "field 'topk_group' (4) exceeds n_group (2)");
   expectConfigError(minimal("qwen3", ",\"head_dim\":7"),
                     "field 'head_dim' must be even");
+  expectConfigError(minimal("gpt_oss", ",\"quantization_config\":{"
+                                       "\"quant_method\":\"mxfp4\"}"),
+                    "field 'intermediate_size' (48) is not a multiple of 32, "
+                    "which MXFP4 blocks need");
+  expectConfigError(minimal("gpt_oss", ",\"hidden_size\":48,"
+                                       "\"quantization_config\":{"
+                                       "\"quant_method\":\"mxfp4\"}"),
+                    "field 'hidden_size' (48) is not a multiple of 32");
   // A null window with use_sliding_window keeps Qwen3Config's 4096.
   HFConfig c = parse(minimal("qwen3", ",\"use_sliding_window\":true,"
                                       "\"sliding_window\":null,"

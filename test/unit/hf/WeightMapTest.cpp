@@ -331,6 +331,26 @@ TEST(Qwen3Map, CheckpointsThatDisagreeWithTheConfig) {
                     "[12, 9], but config.json implies [12, 8]");
   }
   {
+    // In a sharded checkpoint the message names the shard holding the
+    // tensor.
+    CheckpointBuilder b;
+    addQwen3(b);
+    b.remove("model.layers.1.mlp.down_proj.weight");
+    b.add("model.layers.1.mlp.down_proj.weight", DType::BF16, {8, 13});
+    auto ckpt = b.open(/*shardBytes=*/600);
+    WeightPlan p;
+    std::string err;
+    ASSERT_FALSE(planWeights(config(kQwen3Config), *ckpt, p, err));
+    std::string shard =
+        ckpt->find("model.layers.1.mlp.down_proj.weight")->file->path();
+    EXPECT_EQ(err.rfind(shard + ": tensor 'model.layers.1.mlp.down_proj."
+                                "weight' has shape [8, 13]",
+                        0),
+              0u)
+        << err;
+    EXPECT_NE(shard.find("model-0000"), std::string::npos) << shard;
+  }
+  {
     CheckpointBuilder b;
     addQwen3(b);
     b.remove("model.layers.0.mlp.up_proj.weight");
