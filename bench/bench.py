@@ -14,7 +14,8 @@ bandwidth / (bytes read per token: every weight but the embedding table, one
 embedding row, and the KV cache up to the mid-generation position).
 
 Runs during which other processes used more than a quarter of a core are
-marked as disturbed (from /proc/stat and this process tree's CPU time).
+marked as disturbed (the machine's busy time from /proc/stat minus the run's
+own CPU time).
 llama.cpp's numbers are given twice: wall-clock through the node binding
 (what the binding costs, ~13 ms/token at 2 threads per reference-facts.md) and
 llama.cpp's own llama_perf counters (its compute alone).
@@ -38,19 +39,28 @@ TIMING = re.compile(r"prompt: (\d+) tokens in ([\d.]+) ms .*generated: (\d+) tok
 
 
 def cpu_busy():
-    """(busy jiffies of the whole machine, jiffies elapsed) from /proc/stat."""
+    """(busy jiffies of the whole machine, all jiffies) from /proc/stat."""
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
     idle = fields[3] + fields[4]
     return sum(fields) - idle, sum(fields)
 
 
-def peak_rss(args):
-    """Peak RSS (MiB) of one run of args, from GNU time in a child."""
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *args], capture_output=True)
+def measured_run(args):
+    """Runs args under GNU time; returns (process, peak RSS MiB, cores kept
+    busy by other processes meanwhile: the machine's busy time from
+    /proc/stat minus the run's own CPU time, over the run's wall time)."""
+    busy0, total0 = cpu_busy()
+    t0 = time.monotonic()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *args], capture_output=True)
+    wall = time.monotonic() - t0
+    busy1, total1 = cpu_busy()
     if proc.returncode != 0:
         raise SystemExit(f"{args[0]} failed:\n{proc.stderr.decode(errors='replace')}")
-    return int(proc.stderr.decode().strip().splitlines()[-1]) / 1024, proc
+    rss_kb, user, system = proc.stderr.decode().strip().splitlines()[-1].split()
+    hz = os.sysconf("SC_CLK_TCK")
+    foreign = ((busy1 - busy0) / hz - float(user) - float(system)) / max(wall, 1e-9)
+    return proc, int(rss_kb) / 1024, max(0.0, foreign)
 
 
 def bytes_per_token(model_path, position):
@@ -85,24 +95,19 @@ def bytes_per_token(model_path, position):
 def lmc_run(exe, prompt, gen, threads):
     args = [exe, "--tokens", ",".join(map(str, prompt)), "-n", str(gen), "--temp", "0",
             "--ignore-eos", "--ids", "-t", str(threads)]
-    busy0, total0 = cpu_busy()
-    rss, proc = peak_rss(args)
-    busy1, total1 = cpu_busy()
+    proc, rss, load = measured_run(args)
     m = TIMING.search(proc.stderr.decode())
     if not m:
         raise SystemExit("no timing line from " + exe)
     n_prompt, prompt_ms, n_gen, gen_ms = int(m[1]), float(m[2]), int(m[3]), float(m[4])
     return {"prefill": n_prompt / prompt_ms * 1e3, "decode": n_gen / gen_ms * 1e3,
-            "ttft_ms": prompt_ms + gen_ms / max(n_gen, 1), "rss": rss,
-            "load": foreign_load(busy1 - busy0, total1 - total0, threads)}
+            "ttft_ms": prompt_ms + gen_ms / max(n_gen, 1), "rss": rss, "load": load}
 
 
 def llama_run(model, prompt_len, gen, threads):
     args = ["node", os.path.join(ROOT, "test", "reference", "llama_bench.mjs"), "--model", model,
             "--threads", str(threads), "--prompt", str(prompt_len), "--gen", str(gen)]
-    busy0, total0 = cpu_busy()
-    rss, proc = peak_rss(args)
-    busy1, total1 = cpu_busy()
+    proc, rss, load = measured_run(args)
     r = json.loads(proc.stdout.decode().strip().splitlines()[-1])
     decoded = gen - 1  # the first token comes with the prompt
     return {"prefill": prompt_len / r["prompt_ms"] * 1e3,
@@ -110,16 +115,7 @@ def llama_run(model, prompt_len, gen, threads):
             "ttft_ms": r["ttft_ms"], "rss": rss,
             "prefill_own": prompt_len / r["llama_prompt_ms"] * 1e3 if r["llama_prompt_ms"] else None,
             "decode_own": r["llama_eval_tokens"] / r["llama_eval_ms"] * 1e3 if r["llama_eval_ms"] else None,
-            "load": foreign_load(busy1 - busy0, total1 - total0, threads)}
-
-
-def foreign_load(busy, total, threads):
-    """Cores kept busy by others during a run: machine busy time minus what a
-    run of `threads` threads can use, never below zero (an estimate: the run
-    itself may not keep all its threads busy)."""
-    ncpu = os.cpu_count()
-    busy_cores = busy / max(total, 1) * ncpu
-    return max(0.0, busy_cores - threads)
+            "load": load}
 
 
 def median(rows, key):

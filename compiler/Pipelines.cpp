@@ -20,6 +20,7 @@ void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options)
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createLmcOutlineLoops());
   pm.addPass(createLmcOutlineParallel());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -723,6 +723,7 @@ struct ConvertTfmToCPUPass
         LastRowsOpLowering, ConcatOpLowering, RepeatInterleaveOpLowering>(
         typeConverter, ctx);
     populateExpertLoweringPatterns(typeConverter, patterns);
+    populateMLALoweringPatterns(typeConverter, patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns)))) {
       signalPassFailure();
       return;

@@ -7,6 +7,12 @@
 //     topk_softmax:  v, ids = top_k(logits, k);  w = softmax(v, along 1)
 //     softmax_topk:  v, ids = top_k(softmax(logits, along 1), k);
 //                    w = v  or (normalize)  v / reduce_sum(v, along 1)
+//     sigmoid:       s = sigmoid(logits);  r = s [+ dequantize(selection_bias)]
+//                    [groups: r = reshape(masked_fill(reshape(r, [T, G, E/G]),
+//                       keep, -inf)), keep marking the topk_group groups with
+//                       the largest sum of their two best r (top_k, one_hot)]
+//                    ids = top_k(r, k).indices;  w = take_along(s, ids)
+//                    [/ reduce_sum]  [* routed_scale]
 //   g = expert_matmul(x, gate[ids]) [+ embedding(gate_bias, ids)]     [T, k, F]
 //   u = expert_matmul(x, up[ids])   [+ embedding(up_bias, ids)]
 //   a = swiglu(g, u) | clamped_swiglu(g, u)
@@ -18,6 +24,8 @@
 #include "passes/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace lmc {
@@ -94,13 +102,97 @@ struct Routing {
   TopKOp topk;
   MoeRouting kind;
   bool normalize = false;
+  Value selectionBias;
+  int64_t groups = 1, topkGroup = 1;
+  double routedScale = 1.0;
 };
 
-/// The routing that produced `weights` and `ids` (both [T, k]).
-std::optional<Routing> matchRouting(Value weights, Value ids) {
-  auto topk = ids.getDefiningOp<TopKOp>();
-  if (!topk || topk.getIndices() != ids || getRank(ids) != 2)
+/// `v / reduce_sum(v, along 1)`; returns v.
+Value matchRenormalised(Value w) {
+  auto div = w.getDefiningOp<DivOp>();
+  if (!div)
+    return {};
+  auto sum = div.getRhs().getDefiningOp<ReduceSumOp>();
+  if (!sum || sum.getInput() != div.getLhs() || sum.getAxis() != 1)
+    return {};
+  return div.getLhs();
+}
+
+/// The group limit of sigmoid routing: `reshape(masked_fill(reshape(r),
+/// keep, -inf))`; returns (r, groups, topk_group).
+std::optional<std::tuple<Value, int64_t, int64_t>> matchGroupLimit(Value v) {
+  auto flat = v.getDefiningOp<ReshapeOp>();
+  auto masked = flat ? flat.getInput().getDefiningOp<MaskedFillOp>() : MaskedFillOp();
+  if (!masked || masked.getValue().convertToDouble() != -INFINITY)
     return std::nullopt;
+  Value grouped = masked.getInput();
+  auto groupedFrom = grouped.getDefiningOp<ReshapeOp>();
+  if (!groupedFrom || getRank(grouped) != 3)
+    return std::nullopt;
+  int64_t groups = getShape(grouped)[1];
+  // keep = reshape(reduce_sum(one_hot(top_k(group scores, tg).indices), 1))
+  auto keepShape = masked.getMask().getDefiningOp<ReshapeOp>();
+  auto keepSum = keepShape ? keepShape.getInput().getDefiningOp<ReduceSumOp>() : ReduceSumOp();
+  auto oneHot = keepSum ? keepSum.getInput().getDefiningOp<OneHotOp>() : OneHotOp();
+  if (!oneHot || keepSum.getAxis() != 1 || oneHot.getClasses() != groups)
+    return std::nullopt;
+  auto chosen = oneHot.getIndices().getDefiningOp<TopKOp>();
+  if (!chosen || chosen.getIndices() != oneHot.getIndices())
+    return std::nullopt;
+  // group scores = reshape(reduce_sum(top_k(grouped, 2).values, along 2))
+  auto scoreShape = chosen.getInput().getDefiningOp<ReshapeOp>();
+  auto scoreSum = scoreShape ? scoreShape.getInput().getDefiningOp<ReduceSumOp>() : ReduceSumOp();
+  auto best = scoreSum ? scoreSum.getInput().getDefiningOp<TopKOp>() : TopKOp();
+  if (!best || scoreSum.getAxis() != 2 || best.getValues() != scoreSum.getInput() ||
+      best.getInput() != grouped || best.getK() != std::min<int64_t>(2, getShape(grouped)[2]))
+    return std::nullopt;
+  return std::make_tuple(groupedFrom.getInput(), groups, chosen.getK());
+}
+
+/// Sigmoid routing: `weights` = [renormalised]
+/// take_along(sigmoid(logits), ids), ids from top_k of the (bias-shifted,
+/// group-limited) scores.
+std::optional<Routing> matchSigmoidRouting(Value weights, TopKOp topk) {
+  Routing r;
+  r.kind = MoeRouting::sigmoid;
+  r.topk = topk;
+  if (Value v = matchRenormalised(weights)) {
+    r.normalize = true;
+    weights = v;
+  }
+  auto take = weights.getDefiningOp<TakeAlongOp>();
+  if (!take || take.getIndices() != topk.getIndices())
+    return std::nullopt;
+  auto scores = take.getInput().getDefiningOp<SigmoidOp>();
+  if (!scores)
+    return std::nullopt;
+  Value rank = topk.getInput();
+  if (auto limit = matchGroupLimit(rank))
+    std::tie(rank, r.groups, r.topkGroup) = *limit;
+  if (rank != scores.getResult()) {
+    auto add = rank.getDefiningOp<AddOp>();
+    bool biased = add && matchEitherOrder(add.getLhs(), add.getRhs(), [&](Value s, Value b) {
+      auto dq = b.getDefiningOp<DequantizeOp>();
+      if (s != scores.getResult() || !dq ||
+          cast<WeightType>(dq.getWeight().getType()).getStorage() != StorageType::f32)
+        return false;
+      r.selectionBias = dq.getWeight();
+      return true;
+    });
+    if (!biased)
+      return std::nullopt;
+  }
+  std::optional<RouterLogits> logits = matchRouterLogits(scores.getInput());
+  if (!logits)
+    return std::nullopt;
+  r.logits = *logits;
+  return r;
+}
+
+/// The routing of `weights` from `topk`, without a routed scale.
+std::optional<Routing> matchUnscaledRouting(Value weights, TopKOp topk) {
+  if (std::optional<Routing> sigmoid = matchSigmoidRouting(weights, topk))
+    return sigmoid;
   Routing r;
   r.topk = topk;
   Value values = topk.getValues();
@@ -116,9 +208,8 @@ std::optional<Routing> matchRouting(Value weights, Value ids) {
     return r;
   }
   // softmax_topk: the chosen probabilities, optionally renormalised.
-  if (auto div = weights.getDefiningOp<DivOp>()) {
-    auto sum = div.getRhs().getDefiningOp<ReduceSumOp>();
-    if (div.getLhs() != values || !sum || sum.getInput() != values || sum.getAxis() != 1)
+  if (Value v = matchRenormalised(weights)) {
+    if (v != values)
       return std::nullopt;
     r.normalize = true;
   } else if (weights != values) {
@@ -132,6 +223,31 @@ std::optional<Routing> matchRouting(Value weights, Value ids) {
     return std::nullopt;
   r.kind = MoeRouting::softmax_topk;
   r.logits = *logits;
+  return r;
+}
+
+/// The routing that produced `weights` and `ids` (both [T, k]), the weights
+/// optionally multiplied by a constant (routed_scale).
+std::optional<Routing> matchRouting(Value weights, Value ids) {
+  auto topk = ids.getDefiningOp<TopKOp>();
+  if (!topk || topk.getIndices() != ids || getRank(ids) != 2)
+    return std::nullopt;
+  double scale = 1.0;
+  if (auto mul = weights.getDefiningOp<MulOp>()) {
+    bool scaled = matchEitherOrder(mul.getLhs(), mul.getRhs(), [&](Value w, Value c) {
+      std::optional<double> k = getConstantScalar(c);
+      if (!k || w.getType() != mul.getType())
+        return false;
+      scale = *k;
+      weights = w;
+      return true;
+    });
+    if (!scaled)
+      return std::nullopt;
+  }
+  std::optional<Routing> r = matchUnscaledRouting(weights, topk);
+  if (r)
+    r->routedScale = scale;
   return r;
 }
 
@@ -190,15 +306,16 @@ struct FuseMoePattern : OpRewritePattern<ReshapeOp> {
 
     auto moe = MoeOp::create(
         rewriter, op.getLoc(), op.getType(), x, routing->logits.router, routing->logits.bias,
-        /*selection_bias=*/Value(), gate->weight, gate->bias, up->weight, up->bias,
+        routing->selectionBias, gate->weight, gate->bias, up->weight, up->bias,
         downProduct->weight, downProduct->bias,
         rewriter.getI64IntegerAttr(routing->topk.getK()),
         MoeRoutingAttr::get(getContext(), routing->kind),
         GatedActivationAttr::get(getContext(), isa<SwiGLUOp>(act)
                                                    ? GatedActivation::swiglu
                                                    : GatedActivation::clamped_swiglu),
-        rewriter.getBoolAttr(routing->normalize), rewriter.getF32FloatAttr(1.0f),
-        rewriter.getI64IntegerAttr(1), rewriter.getI64IntegerAttr(1),
+        rewriter.getBoolAttr(routing->normalize),
+        rewriter.getF32FloatAttr(float(routing->routedScale)),
+        rewriter.getI64IntegerAttr(routing->groups), rewriter.getI64IntegerAttr(routing->topkGroup),
         rewriter.getF32FloatAttr(1.702f), rewriter.getF32FloatAttr(7.0f));
     if (auto clamped = dyn_cast<ClampedSwiGLUOp>(act)) {
       moe.setAlphaAttr(clamped.getAlphaAttr());

@@ -8,6 +8,13 @@
 //   rot(x) = concat(-x[..., dim/2:], x[..., :dim/2])
 //   y      = x * C + rot(x) * S
 //
+// and the interleaved (GPT-J, llama.cpp "norm", DeepSeek) one, pairing
+// elements 2i and 2i+1:
+//
+//   C, S   = reshape(c), reshape(s) : [tokens, 1, dim/2, 1]
+//   p      = reshape(x) : [tokens, heads, dim/2, 2];  x0, x1 = p[..., 0:1], p[..., 1:2]
+//   y      = reshape(concat(x0 * C - x1 * S, x1 * C + x0 * S along 3))
+//
 //===----------------------------------------------------------------------===//
 #include "passes/PatternUtils.h"
 #include "passes/Passes.h"
@@ -61,6 +68,36 @@ std::optional<TrigTable> matchTable(Value v, int64_t dim) {
       return std::nullopt;
   }
   auto trig = half.getDefiningOp<Trig>();
+  if (!trig)
+    return std::nullopt;
+  table.angles = trig.getInput().template getDefiningOp<RopeAnglesOp>();
+  if (!table.angles || table.angles.getConfig().getDim() != dim)
+    return std::nullopt;
+  return table;
+}
+
+/// Matches `reshape(t) : [tokens, 1, dim/2, 1]` of `Trig(angles)`, optionally
+/// multiplied by a constant.
+template <typename Trig>
+std::optional<TrigTable> matchPairTable(Value v, int64_t dim) {
+  auto reshape = v.getDefiningOp<ReshapeOp>();
+  if (!reshape || getShape(v) != ArrayRef<int64_t>{ShapedType::kDynamic, 1, dim / 2, 1})
+    return std::nullopt;
+  Value t = reshape.getInput();
+  TrigTable table;
+  if (auto mul = t.getDefiningOp<MulOp>()) {
+    bool ok = matchEitherOrder(mul.getLhs(), mul.getRhs(), [&](Value x, Value k) {
+      std::optional<double> scale = getConstantScalar(k);
+      if (!scale || getShape(x) != getShape(mul.getResult()))
+        return false;
+      table.scale = *scale;
+      t = x;
+      return true;
+    });
+    if (!ok)
+      return std::nullopt;
+  }
+  auto trig = t.getDefiningOp<Trig>();
   if (!trig)
     return std::nullopt;
   table.angles = trig.getInput().template getDefiningOp<RopeAnglesOp>();
@@ -134,10 +171,91 @@ struct FuseNeoxRopePattern : OpRewritePattern<AddOp> {
   }
 };
 
+/// The pair (x0, x1) of `p = reshape(x) : [tokens, heads, dim/2, 2]`.
+struct Pairs {
+  Value x, even, odd;
+};
+
+std::optional<Pairs> matchPairSlices(Value even, Value odd) {
+  auto e = even.getDefiningOp<SliceOp>(), o = odd.getDefiningOp<SliceOp>();
+  if (!e || !o || e.getInput() != o.getInput() || e.getAxis() != 3 || o.getAxis() != 3 ||
+      e.getStart() != 0 || o.getStart() != 1 || e.getSize() != 1 || o.getSize() != 1)
+    return std::nullopt;
+  auto pairs = e.getInput().getDefiningOp<ReshapeOp>();
+  if (!pairs || getRank(pairs.getInput()) != 3 || getShape(pairs.getResult()).back() != 2)
+    return std::nullopt;
+  return Pairs{pairs.getInput(), even, odd};
+}
+
+/// `a * C` with a a given value and C a pair table, in either order.
+template <typename Trig>
+std::optional<TrigTable> matchScaledBy(Value v, Value a, int64_t dim) {
+  auto mul = v.getDefiningOp<MulOp>();
+  std::optional<TrigTable> table;
+  if (mul)
+    matchEitherOrder(mul.getLhs(), mul.getRhs(), [&](Value x, Value t) {
+      if (x != a)
+        return false;
+      table = matchPairTable<Trig>(t, dim);
+      return bool(table);
+    });
+  return table;
+}
+
+struct FuseInterleavedRopePattern : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
+    auto concat = op.getInput().getDefiningOp<ConcatOp>();
+    if (getRank(op.getResult()) != 3 || !concat || concat.getAxis() != 3 ||
+        concat.getInputs().size() != 2)
+      return rewriter.notifyMatchFailure(op, "not reshape(concat of pairs)");
+    int64_t dim = getShape(op.getResult()).back();
+    auto first = concat.getInputs()[0].getDefiningOp<SubOp>();
+    auto second = concat.getInputs()[1].getDefiningOp<AddOp>();
+    if (!first || !second)
+      return rewriter.notifyMatchFailure(op, "not (x0 C - x1 S, x1 C + x0 S)");
+    // first = x0 * C - x1 * S: x0 is the slice of the cos term, x1 its
+    // sibling slice of the same pairs.
+    std::optional<Pairs> pairs;
+    if (auto cosTerm = first.getLhs().getDefiningOp<MulOp>())
+      for (Value x0 : {cosTerm.getLhs(), cosTerm.getRhs()}) {
+        auto even = x0.getDefiningOp<SliceOp>();
+        if (!even || pairs)
+          continue;
+        for (Operation *user : even.getInput().getUsers())
+          if (auto odd = dyn_cast<SliceOp>(user); odd && !pairs)
+            pairs = matchPairSlices(x0, odd.getResult());
+      }
+    if (!pairs || pairs->x.getType() != op.getType())
+      return rewriter.notifyMatchFailure(op, "no [tokens, heads, dim/2, 2] pairs of x");
+    std::optional<TrigTable> c0 = matchScaledBy<CosOp>(first.getLhs(), pairs->even, dim);
+    std::optional<TrigTable> s0 = matchScaledBy<SinOp>(first.getRhs(), pairs->odd, dim);
+    std::optional<TrigTable> c1, s1;
+    matchEitherOrder(second.getLhs(), second.getRhs(), [&](Value cosTerm, Value sinTerm) {
+      c1 = matchScaledBy<CosOp>(cosTerm, pairs->odd, dim);
+      s1 = matchScaledBy<SinOp>(sinTerm, pairs->even, dim);
+      return c1 && s1;
+    });
+    if (!c0 || !s0 || !c1 || !s1)
+      return rewriter.notifyMatchFailure(op, "not the rotation of each pair");
+    for (const TrigTable &t : {*s0, *c1, *s1})
+      if (t.angles != c0->angles || t.scale != c0->scale)
+        return rewriter.notifyMatchFailure(op, "cos and sin of different angles");
+    if (!isTokenCountOf(c0->angles.getCount(), pairs->x))
+      return rewriter.notifyMatchFailure(op, "angles not per token of input");
+    rewriter.replaceOpWithNewOp<RopeOp>(op, op.getType(), pairs->x, c0->angles.getStart(),
+                                        c0->angles.getConfig(),
+                                        RopeStyleAttr::get(getContext(), RopeStyle::interleaved),
+                                        rewriter.getF32FloatAttr(c0->scale));
+    return success();
+  }
+};
+
 struct TfmFuseRopePass : lmc::impl::TfmFuseRopeBase<TfmFuseRopePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseNeoxRopePattern>(&getContext());
+    patterns.add<FuseNeoxRopePattern, FuseInterleavedRopePattern>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -48,6 +48,18 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
   let dependentDialects = ["::lmc::tfm::TfmDialect"];
 }
 
+def TfmAbsorbMLA : Pass<"tfm-absorb-mla"> {
+  let summary = "Absorb MLA's key/value up-projections: attention on the latent cache";
+  let description = [{
+    Rewrites the explicit multi-head latent attention (keys and values of
+    every head expanded from the cached latents through W_UK and W_UV) into
+    the absorbed form: W_UK folded into the queries (tfm.head_matmul),
+    tfm.latent_attention directly on the cache entries, W_UV applied to its
+    result (tfm.head_matmul). See AbsorbMLA.cpp for the algebra.
+  }];
+  let dependentDialects = ["::lmc::tfm::TfmDialect"];
+}
+
 def TfmFuseMoe : Pass<"tfm-fuse-moe"> {
   let summary = "Fuse mixture-of-experts routing and expert products into tfm.moe";
   let description = [{
@@ -81,6 +93,17 @@ def ConvertTfmToCPU : Pass<"convert-tfm-to-cpu", "::mlir::ModuleOp"> {
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect", "::lmc::cpu::CPUDialect"
   ];
+}
+
+def LmcOutlineLoops : Pass<"lmc-outline-loops", "::mlir::ModuleOp"> {
+  let summary = "Outline the top-level loop nests of public functions into shared functions";
+  let description = [{
+    Every top-level `scf.for` of a public function becomes a call of a
+    private `noinline` function of the values it uses; identical outlined
+    functions are merged. Keeps the model's forward function small, which
+    LLVM's loop passes need to stay fast on deep models.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::scf::SCFDialect"];
 }
 
 def LmcOutlineParallel : Pass<"lmc-outline-parallel", "::mlir::ModuleOp"> {

@@ -12,6 +12,7 @@ void lmc::addFusionPasses(mlir::OpPassManager &pm) {
   pm.addPass(createTfmFuseSwiGLU());
   pm.addPass(createTfmFuseRope());
   pm.addPass(createTfmFuseAttention());
+  pm.addPass(createTfmAbsorbMLA());
   // After SwiGLU: the MoE pattern expects the fused activation.
   pm.addPass(createTfmFuseMoe());
   pm.addPass(mlir::createCanonicalizerPass());

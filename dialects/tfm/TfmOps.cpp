@@ -167,6 +167,20 @@ LogicalResult ExpertMatmulOp::verify() {
   return expectShape(*this, shapeOf(getResult()), {ids[0], ids[1], weight.getShape()[1]});
 }
 
+LogicalResult HeadMatmulOp::verify() {
+  auto weight = cast<WeightType>(getWeight().getType());
+  if (weight.getRank() != 3)
+    return emitOpError("weight must be [heads, out, in], got rank ") << weight.getRank();
+  if (failed(verifyRanked(*this)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  ArrayRef<int64_t> w = weight.getShape();
+  if (in.size() != 3 || !extentsCompatible(in[1], w[0]) || !extentsCompatible(in[2], w[2]))
+    return emitOpError("input ") << shapeStr(in) << " must be [tokens, " << w[0] << ", "
+                                 << w[2] << "] for the weight " << shapeStr(w);
+  return expectShape(*this, shapeOf(getResult()), {in[0], w[0], w[1]});
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
@@ -232,6 +246,40 @@ LogicalResult SoftmaxOp::verify() {
     return emitOpError("sinks ") << shapeStr(sinks) << " do not broadcast to "
                                  << shapeStr(row);
   return success();
+}
+
+LogicalResult OneHotOp::verify() {
+  if (failed(verifyRanked(*this)))
+    return failure();
+  if (getClasses() < 1)
+    return emitOpError("classes must be positive");
+  SmallVector<int64_t> expected(shapeOf(getIndices()));
+  expected.push_back(getClasses());
+  return expectShape(*this, shapeOf(getResult()), expected);
+}
+
+LogicalResult MaskedFillOp::verify() {
+  if (failed(verifyRanked(*this)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput()), mask = shapeOf(getMask());
+  SmallVector<int64_t> broadcast;
+  if (!OpTrait::util::getBroadcastedShape(in, mask, broadcast) ||
+      failed(expectShape(*this, broadcast, in)))
+    return emitOpError("mask ") << shapeStr(mask) << " does not broadcast to " << shapeStr(in);
+  return success();
+}
+
+LogicalResult TakeAlongOp::verify() {
+  if (failed(verifyRanked(*this)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput()), idx = shapeOf(getIndices());
+  if (in.empty() || idx.size() != in.size())
+    return emitOpError("indices must have the input's rank");
+  for (size_t i = 0; i + 1 < in.size(); ++i)
+    if (!extentsCompatible(in[i], idx[i]))
+      return emitOpError("indices ") << shapeStr(idx) << " do not match the input "
+                                     << shapeStr(in) << " before the last axis";
+  return expectShape(*this, shapeOf(getResult()), idx);
 }
 
 LogicalResult TopKOp::verify() {
@@ -556,4 +604,18 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("sinks ") << shapeStr(shapeOf(getSinks())) << " must be [" << q[1]
                                  << "], one per query head";
   return expectShape(*this, shapeOf(getResult()), q);
+}
+
+LogicalResult LatentAttentionOp::verify() {
+  auto cache = cast<KVCacheType>(getCache().getType());
+  if (failed(verifyRanked(*this)) || failed(verifyCacheAccess(*this, cache, getLayer(), 0)))
+    return failure();
+  if (cache.getHeads() != 1)
+    return emitOpError("a latent cache has one head, not ") << cache.getHeads();
+  ArrayRef<int64_t> q = shapeOf(getQuery());
+  if (q.size() != 3 || q[2] != cache.getDim())
+    return emitOpError("query must be [tokens, heads, ") << cache.getDim() << "]";
+  if (getValueDim() < 1 || int64_t(getValueDim()) > cache.getDim())
+    return emitOpError("value_dim must be in [1, ") << cache.getDim() << "]";
+  return expectShape(*this, shapeOf(getResult()), {q[0], q[1], int64_t(getValueDim())});
 }

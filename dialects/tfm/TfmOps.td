@@ -123,6 +123,19 @@ def Tfm_ExpertMatmulOp : Tfm_Op<"expert_matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tfm_HeadMatmulOp : Tfm_Op<"head_matmul", [Pure]> {
+  let summary = "multiplies each head by its own weight matrix";
+  let description = [{
+    `result[t, h, n] = sum_k input[t, h, k] * weight[h, n, k]`: `weight` is
+    `[heads, out, in]`. Multi-head latent attention projects queries into the
+    latent space (W_UK) and attention outputs out of it (W_UV) this way.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, Tfm_WeightType:$weight);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
@@ -210,6 +223,40 @@ def Tfm_SoftmaxOp : Tfm_Op<"softmax", [Pure,
   let assemblyFormat = [{
     $input `along` $axis (`sinks` $sinks^ `:` type($sinks))? attr-dict `:` type($result)
   }];
+  let hasVerifier = 1;
+}
+
+def Tfm_OneHotOp : Tfm_Op<"one_hot", [Pure]> {
+  let summary = "1.0 at each index, 0.0 elsewhere";
+  let description = [{
+    `result[..., c] = (indices[...] == c) ? 1 : 0` for `c < classes`.
+  }];
+  let arguments = (ins Tfm_I32Tensor:$indices, I64Attr:$classes);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$indices `classes` $classes attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_MaskedFillOp : Tfm_Op<"masked_fill", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "replaces the entries whose mask is zero";
+  let description = [{
+    `result = mask != 0 ? input : value`, the mask broadcast to the input.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, Tfm_F32Tensor:$mask, F32Attr:$value);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $mask `fill` $value attr-dict `:` type($input) `,` type($mask)";
+  let hasVerifier = 1;
+}
+
+def Tfm_TakeAlongOp : Tfm_Op<"take_along", [Pure]> {
+  let summary = "gathers entries of the last axis by index";
+  let description = [{
+    `result[..., j] = input[..., indices[..., j]]` (NumPy take_along_axis on
+    the last axis); `indices` has the input's leading dimensions.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, Tfm_I32Tensor:$indices);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `[` $indices `]` attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -462,6 +509,27 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [
     $query `,` $cache `[` `layer` $layer `]` `at` $start `scale` $scale
     (`sinks` $sinks^ `:` type($sinks))? attr-dict
     `:` type($query) `,` qualified(type($cache)) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_LatentAttentionOp : Tfm_Op<"latent_attention", [
+    MemoryEffects<[MemRead<Tfm_KVCacheResource>]>]> {
+  let summary = "causal attention of many query heads over one latent cache entry per position";
+  let description = [{
+    Multi-head latent attention in its absorbed form: `query` is
+    `[tokens, heads, dim]` (the latent query of every head, its rope part
+    last); the cache's stream 0 of `layer` holds one `[1, dim]` entry per
+    position; keys are whole entries, values their first `value_dim`
+    elements. Scores `scale * q.k`, causal, softmax; the result is
+    `[tokens, heads, value_dim]`.
+  }];
+  let arguments = (ins Tfm_F32Tensor:$query, Tfm_KVCacheType:$cache, Index:$start,
+                       I64Attr:$layer, F32Attr:$scale, I64Attr:$value_dim);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $query `,` $cache `[` `layer` $layer `]` `at` $start `scale` $scale `values` $value_dim
+    attr-dict `:` type($query) `,` qualified(type($cache)) `->` type($result)
   }];
   let hasVerifier = 1;
 }

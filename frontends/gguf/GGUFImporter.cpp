@@ -41,6 +41,9 @@ public:
     out = v;
     return true;
   }
+  bool boolean(const std::string &name, bool &out) {
+    return file.getBool(key(name), out, error);
+  }
   bool optionalString(const std::string &name, std::string &out) {
     return !has(name) || file.getString(key(name), out, error);
   }
@@ -93,56 +96,17 @@ bool readRope(HyperparameterReader &r, ModelConfig &c) {
   return true;
 }
 
-bool readConfig(const GGUFFile &file, ModelConfig &c, std::string &error) {
-  if (!file.getString("general.architecture", c.arch, error))
-    return false;
-  if (!isSupportedArchitecture(c.arch)) {
-    error = file.errorPrefix() + "architecture '" + c.arch +
-            "' is not supported (supported: " + supportedArchitectures() + ")";
-    return false;
-  }
-  if (file.has("general.name") && !file.getString("general.name", c.name, error))
-    return false;
-  HyperparameterReader r(file, c.arch, error);
-  bool moe = c.arch == "gpt-oss";
-  if (!r.u32("block_count", c.layers) || !r.u32("embedding_length", c.hidden) ||
-      !r.u32("context_length", c.contextLength) || !r.u32("attention.head_count", c.heads))
-    return false;
-  if (!moe && !r.u32("feed_forward_length", c.ffn))
-    return false;
-  c.kvHeads = c.heads;
-  if (!r.optionalU32("attention.head_count_kv", c.kvHeads))
-    return false;
-  std::vector<std::pair<const char *, int64_t>> positive = {
-      {"block_count", c.layers},    {"embedding_length", c.hidden},
-      {"context_length", c.contextLength}, {"attention.head_count", c.heads},
-      {"attention.head_count_kv", c.kvHeads}};
-  if (!moe)
-    positive.push_back({"feed_forward_length", c.ffn});
-  if (moe) {
-    if (!r.u32("expert_count", c.experts) || !r.u32("expert_used_count", c.expertsUsed) ||
-        !r.u32("expert_feed_forward_length", c.expertFfn))
-      return false;
-    positive.insert(positive.end(), {{"expert_count", c.experts},
-                                     {"expert_used_count", c.expertsUsed},
-                                     {"expert_feed_forward_length", c.expertFfn}});
-  }
-  for (auto [name, v] : positive)
+/// Fails unless every named value is positive.
+bool checkPositive(HyperparameterReader &r,
+                   std::initializer_list<std::pair<const char *, int64_t>> values) {
+  for (auto [name, v] : values)
     if (v <= 0)
       return r.fail(name, "must be positive");
-  if (c.expertsUsed > c.experts)
-    return r.fail("expert_used_count", std::to_string(c.expertsUsed) + " exceeds expert_count " +
-                                           std::to_string(c.experts));
-  if (c.arch == "gpt-oss") {
-    // Every other layer (the even ones) has a window unless the file says
-    // otherwise.
-    c.swaPattern = 2;
-    if (!r.u32("attention.sliding_window", c.slidingWindow) ||
-        !r.optionalU32("attention.sliding_window_pattern", c.swaPattern))
-      return false;
-    if (c.slidingWindow <= 0)
-      return r.fail("attention.sliding_window", "must be positive");
-  }
+  return true;
+}
+
+/// Per-head attention sizes of GQA models: key_length = value_length.
+bool readAttentionHeads(HyperparameterReader &r, ModelConfig &c) {
   if (c.heads % c.kvHeads != 0)
     return r.fail("attention.head_count", std::to_string(c.heads) +
                                               " is not a multiple of head_count_kv " +
@@ -158,6 +122,127 @@ bool readConfig(const GGUFFile &file, ModelConfig &c, std::string &error) {
     return r.fail("attention.value_length",
                   std::to_string(valueDim) + " differs from key_length " +
                       std::to_string(c.headDim) + " (not supported for " + c.arch + ")");
+  return true;
+}
+
+/// DeepSeek's multi-head latent attention, in llama.cpp's MLA layout:
+/// key_length/value_length describe the latent cache entry (kv_lora + rope,
+/// kv_lora), key_length_mla/value_length_mla one head (nope + rope, v).
+bool readLatentAttention(HyperparameterReader &r, ModelConfig &c) {
+  int64_t keyMla = 0, entry = 0, entryValue = 0;
+  if (!r.has("attention.key_length_mla") || !r.has("attention.value_length_mla"))
+    return r.fail("attention.key_length_mla",
+                  "and value_length_mla are missing: lmc reads DeepSeek models in "
+                  "llama.cpp's MLA layout (attn_k_b/attn_v_b) only");
+  if (!r.u32("attention.key_length_mla", keyMla) ||
+      !r.u32("attention.value_length_mla", c.vHeadDim) ||
+      !r.u32("attention.kv_lora_rank", c.kvLoraRank) ||
+      !r.u32("rope.dimension_count", c.qkRopeDim) ||
+      !r.optionalU32("attention.q_lora_rank", c.qLoraRank) ||
+      !r.optionalU32("attention.key_length", entry) ||
+      !r.optionalU32("attention.value_length", entryValue))
+    return false;
+  if (!checkPositive(r, {{"attention.key_length_mla", keyMla},
+                         {"attention.value_length_mla", c.vHeadDim},
+                         {"attention.kv_lora_rank", c.kvLoraRank},
+                         {"rope.dimension_count", c.qkRopeDim}}))
+    return false;
+  c.qkNopeDim = keyMla - c.qkRopeDim;
+  if (c.qkNopeDim <= 0 || c.qkRopeDim % 2 != 0)
+    return r.fail("rope.dimension_count", "must be even and below key_length_mla");
+  if ((entry && entry != c.kvLoraRank + c.qkRopeDim) || (entryValue && entryValue != c.kvLoraRank))
+    return r.fail("attention.key_length", "and value_length must be kv_lora_rank + rope and "
+                                          "kv_lora_rank in the MLA layout");
+  // The rope part is what rotates; readRope checks it against this.
+  c.headDim = c.qkRopeDim;
+  return true;
+}
+
+/// Mixture-of-experts sizes and routing.
+bool readExperts(HyperparameterReader &r, ModelConfig &c) {
+  if (!r.u32("expert_count", c.experts) || !r.u32("expert_used_count", c.expertsUsed) ||
+      !r.u32("expert_feed_forward_length", c.expertFfn))
+    return false;
+  if (!checkPositive(r, {{"expert_count", c.experts},
+                         {"expert_used_count", c.expertsUsed},
+                         {"expert_feed_forward_length", c.expertFfn}}))
+    return false;
+  if (c.expertsUsed > c.experts)
+    return r.fail("expert_used_count", std::to_string(c.expertsUsed) + " exceeds expert_count " +
+                                           std::to_string(c.experts));
+  if (c.arch != "deepseek2")
+    return true;
+  int64_t gating = 1;
+  bool normalize = false;
+  if (!r.u32("expert_shared_count", c.sharedExperts) ||
+      !r.u32("leading_dense_block_count", c.leadingDenseLayers) ||
+      !r.optionalU32("expert_gating_func", gating) ||
+      !r.optionalF32("expert_weights_scale", c.expertWeightsScale) ||
+      !r.optionalU32("expert_group_count", c.expertGroups) ||
+      !r.optionalU32("expert_group_used_count", c.expertGroupsUsed) ||
+      (r.has("expert_weights_norm") && !r.boolean("expert_weights_norm", normalize)))
+    return false;
+  c.normalizeExpertWeights = normalize;
+  // llama.cpp: 1 softmax, 2 sigmoid.
+  if (gating != 1 && gating != 2)
+    return r.fail("expert_gating_func", std::to_string(gating) + " is not 1 (softmax) or 2 (sigmoid)");
+  c.sigmoidRouting = gating == 2;
+  if (c.expertGroups <= 0)
+    c.expertGroups = 1;
+  if (c.expertGroupsUsed <= 0)
+    c.expertGroupsUsed = c.expertGroups;
+  if (c.experts % c.expertGroups != 0 || c.expertGroupsUsed > c.expertGroups)
+    return r.fail("expert_group_count", "must divide expert_count, with group_used_count <= it");
+  if (c.expertGroups > 1 && !c.sigmoidRouting)
+    return r.fail("expert_group_count", "needs sigmoid gating (expert_gating_func 2)");
+  if (c.expertsUsed > c.experts / c.expertGroups * c.expertGroupsUsed)
+    return r.fail("expert_used_count", "exceeds the experts of the groups used");
+  if (!(c.expertWeightsScale > 0))
+    return r.fail("expert_weights_scale", "must be positive");
+  return true;
+}
+
+bool readConfig(const GGUFFile &file, ModelConfig &c, std::string &error) {
+  if (!file.getString("general.architecture", c.arch, error))
+    return false;
+  if (!isSupportedArchitecture(c.arch)) {
+    error = file.errorPrefix() + "architecture '" + c.arch +
+            "' is not supported (supported: " + supportedArchitectures() + ")";
+    return false;
+  }
+  if (file.has("general.name") && !file.getString("general.name", c.name, error))
+    return false;
+  HyperparameterReader r(file, c.arch, error);
+  bool allMoe = c.arch == "gpt-oss", latent = c.arch == "deepseek2";
+  if (!r.u32("block_count", c.layers) || !r.u32("embedding_length", c.hidden) ||
+      !r.u32("context_length", c.contextLength) || !r.u32("attention.head_count", c.heads))
+    return false;
+  // Dense layers' feed-forward width (DeepSeek's leading dense layers too).
+  if (!allMoe && (!r.u32("feed_forward_length", c.ffn) ||
+                  !checkPositive(r, {{"feed_forward_length", c.ffn}})))
+    return false;
+  c.kvHeads = c.heads;
+  if (!r.optionalU32("attention.head_count_kv", c.kvHeads) ||
+      !checkPositive(r, {{"block_count", c.layers},
+                         {"embedding_length", c.hidden},
+                         {"context_length", c.contextLength},
+                         {"attention.head_count", c.heads},
+                         {"attention.head_count_kv", c.kvHeads}}))
+    return false;
+  if ((allMoe || latent) && !readExperts(r, c))
+    return false;
+  if (latent ? !readLatentAttention(r, c) : !readAttentionHeads(r, c))
+    return false;
+  if (c.arch == "gpt-oss") {
+    // Every other layer (the even ones) has a window unless the file says
+    // otherwise.
+    c.swaPattern = 2;
+    if (!r.u32("attention.sliding_window", c.slidingWindow) ||
+        !r.optionalU32("attention.sliding_window_pattern", c.swaPattern))
+      return false;
+    if (c.slidingWindow <= 0)
+      return r.fail("attention.sliding_window", "must be positive");
+  }
   double eps = -1;
   if (!r.has("attention.layer_norm_rms_epsilon"))
     return r.fail("attention.layer_norm_rms_epsilon", "is missing");
@@ -166,7 +251,9 @@ bool readConfig(const GGUFFile &file, ModelConfig &c, std::string &error) {
   if (!(eps > 0))
     return r.fail("attention.layer_norm_rms_epsilon", "must be positive");
   c.rmsEps = eps;
-  return readRope(r, c);
+  if (!readRope(r, c))
+    return false;
+  return r.optionalF32("rope.scaling.yarn_log_multiplier", c.yarnLogMultiplier);
 }
 
 std::optional<tfm::StorageType> storageOf(GGMLType t) {

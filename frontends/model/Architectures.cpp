@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 
 using namespace mlir;
@@ -12,6 +13,7 @@ using namespace lmc::frontend;
 namespace lmc::frontend {
 LogicalResult buildQwen3(GraphBuilder &g, const ModelConfig &c);
 LogicalResult buildGptOss(GraphBuilder &g, const ModelConfig &c);
+LogicalResult buildDeepSeek2(GraphBuilder &g, const ModelConfig &c);
 } // namespace lmc::frontend
 
 namespace {
@@ -20,7 +22,8 @@ struct Entry {
   const char *arch;
   ArchBuilder build;
 };
-constexpr Entry kArchitectures[] = {{"qwen3", buildQwen3}, {"gpt-oss", buildGptOss}};
+constexpr Entry kArchitectures[] = {
+    {"qwen3", buildQwen3}, {"gpt-oss", buildGptOss}, {"deepseek2", buildDeepSeek2}};
 } // namespace
 
 bool lmc::frontend::isSupportedArchitecture(StringRef arch) {
@@ -56,9 +59,17 @@ OwningOpRef<ModuleOp> lmc::frontend::buildModel(MLIRContext *ctx,
     return nullptr;
   }
   // A diagnostic here is a bug in a builder, not in the model file.
-  if (failed(verify(*module))) {
-    error = "internal error: the imported IR does not verify";
-    return nullptr;
+  std::string diagnostic;
+  {
+    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+      if (diagnostic.empty())
+        diagnostic = d.str();
+      return success();
+    });
+    if (failed(verify(*module))) {
+      error = "internal error: the imported IR does not verify: " + diagnostic;
+      return nullptr;
+    }
   }
   return module;
 }

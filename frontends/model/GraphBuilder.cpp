@@ -5,6 +5,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Traits.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace lmc;
 using namespace lmc::frontend;
@@ -184,9 +186,10 @@ Value GraphBuilder::rmsNorm(Value x, StringRef gainName, float eps) {
   return mul(mul(x, inverse), gain);
 }
 
+Value GraphBuilder::sigmoid(Value x) { return SigmoidOp::create(b, location, x); }
+
 Value GraphBuilder::swiglu(Value gate, Value up) {
-  Value sigmoid = SigmoidOp::create(b, location, gate);
-  return mul(mul(gate, sigmoid), up);
+  return mul(mul(gate, sigmoid(gate)), up);
 }
 
 Value GraphBuilder::clampedSwiglu(Value gate, Value up, float alpha, float limit) {
@@ -196,7 +199,7 @@ Value GraphBuilder::clampedSwiglu(Value gate, Value up, float alpha, float limit
                            b.getF32FloatAttr(limit));
   };
   Value g = clamp(gate, std::nullopt);
-  Value glu = mul(g, SigmoidOp::create(b, location, mul(g, constant(alpha))));
+  Value glu = mul(g, sigmoid(mul(g, constant(alpha))));
   return mul(glu, add(clamp(up, -limit), constant(1.0f)));
 }
 
@@ -223,9 +226,44 @@ Value GraphBuilder::moe(Value x, const MoeSpec &s) {
       weights = DivOp::create(b, location, tensor({kDyn, k}), weights, sum);
     }
   } else {
-    fail("internal error: sigmoid routing is not built by GraphBuilder::moe");
-    return x;
+    // DeepSeek-V3: sigmoid scores; experts ranked by score + selection bias,
+    // only within the topk_group groups whose two best biased scores sum
+    // highest; weights from the unbiased scores.
+    Value scores = sigmoid(logits);
+    Value rank = s.selectionBias.empty() ? scores
+                                         : add(scores, vectorWeight(s.selectionBias, s.experts));
+    if (s.groups > 1) {
+      int64_t perGroup = s.experts / s.groups;
+      Value grouped = reshape(rank, {kDyn, s.groups, perGroup});
+      auto best2 = TopKOp::create(b, location, tensor({kDyn, s.groups, 2}),
+                                  RankedTensorType::get({kDyn, s.groups, 2}, b.getI32Type()),
+                                  grouped, 2);
+      Value groupScore = reshape(
+          ReduceSumOp::create(b, location, tensor({kDyn, s.groups, 1}), best2.getValues(), 2),
+          {kDyn, s.groups});
+      auto chosen = TopKOp::create(b, location, tensor({kDyn, s.topkGroup}),
+                                   RankedTensorType::get({kDyn, s.topkGroup}, b.getI32Type()),
+                                   groupScore, s.topkGroup);
+      Value oneHot = OneHotOp::create(b, location, tensor({kDyn, s.topkGroup, s.groups}),
+                                      chosen.getIndices(), s.groups);
+      Value keep = reshape(
+          ReduceSumOp::create(b, location, tensor({kDyn, 1, s.groups}), oneHot, 1),
+          {kDyn, s.groups, 1});
+      Value masked = MaskedFillOp::create(
+          b, location, grouped, keep,
+          b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+      rank = reshape(masked, {kDyn, s.experts});
+    }
+    TopKOp top = topK(rank);
+    ids = top.getIndices();
+    weights = TakeAlongOp::create(b, location, tensor({kDyn, k}), scores, ids);
+    if (s.normalize) {
+      Value sum = ReduceSumOp::create(b, location, tensor({kDyn, 1}), weights, 1);
+      weights = DivOp::create(b, location, tensor({kDyn, k}), weights, sum);
+    }
   }
+  if (s.routedScale != 1.0f)
+    weights = mul(weights, constant(s.routedScale));
   auto product = [&](Value in, StringRef w, StringRef bias, int64_t out) {
     int64_t inDim = shapeOf(in).back();
     Value y = ExpertMatmulOp::create(b, location, tensor({kDyn, k, out}), in,
@@ -274,6 +312,60 @@ Value GraphBuilder::ropeNeox(Value x, Value start, RopeConfigAttr config,
   Value sinTable = reshape(concat({sin, sin}, 1), {kDyn, 1, dim});
   Value rotated = concat({neg(slice(x, 2, half, half)), slice(x, 2, 0, half)}, 2);
   return add(mul(x, cosTable), mul(rotated, sinTable));
+}
+
+Value GraphBuilder::ropeInterleaved(Value x, Value start, RopeConfigAttr config,
+                                    float mscale) {
+  int64_t heads = shapeOf(x)[1], dim = shapeOf(x)[2], half = dim / 2;
+  if (config.getDim() != dim) {
+    fail("partial rotary embeddings are not supported yet");
+    return x;
+  }
+  Value angles = RopeAnglesOp::create(b, location, tensor({kDyn, half}), start,
+                                      tokenCount(x), config);
+  Value cos = CosOp::create(b, location, angles);
+  Value sin = SinOp::create(b, location, angles);
+  if (mscale != 1.0f) {
+    cos = mul(cos, constant(mscale));
+    sin = mul(sin, constant(mscale));
+  }
+  Value c = reshape(cos, {kDyn, 1, half, 1}), s = reshape(sin, {kDyn, 1, half, 1});
+  Value pairs = reshape(x, {kDyn, heads, half, 2});
+  Value even = slice(pairs, 3, 0, 1), odd = slice(pairs, 3, 1, 1);
+  Value first = sub(mul(even, c), mul(odd, s));
+  Value second = add(mul(odd, c), mul(even, s));
+  return reshape(concat({first, second}, 3), {kDyn, heads, dim});
+}
+
+Value GraphBuilder::mlaAttention(Value qNope, Value qPe, Value cache, int64_t layer,
+                                 Value start, const MlaSpec &m) {
+  int64_t h = m.heads, entry = m.kvLora + m.rope;
+  Value count = arith::AddIOp::create(b, location, start, tokenCount(qNope));
+  Value latent = CacheReadOp::create(b, location, tensor({kDyn, 1, entry}), cache, count,
+                                     layer, 0);
+  // The latent part of every position, repeated for each head.
+  Value c = transpose(slice(latent, 2, 0, m.kvLora), {1, 0, 2});
+  Value perHead = RepeatInterleaveOp::create(b, location, tensor({h, kDyn, m.kvLora}), c, 0, h);
+  auto matrices = [&](StringRef name, int64_t rows, int64_t cols) {
+    Value w = weight(name, {h, rows, cols});
+    return DequantizeOp::create(b, location, tensor({h, rows, cols}), w);
+  };
+  Value kNope = BatchMatmulOp::create(b, location, tensor({h, kDyn, m.nope}), perHead,
+                                      matrices(m.kB, m.kvLora, m.nope), false);
+  Value kPe = RepeatInterleaveOp::create(
+      b, location, tensor({h, kDyn, m.rope}),
+      transpose(slice(latent, 2, m.kvLora, m.rope), {1, 0, 2}), 0, h);
+  Value keys = concat({kNope, kPe}, 2);
+  Value values = BatchMatmulOp::create(b, location, tensor({h, kDyn, m.vDim}), perHead,
+                                       matrices(m.vB, m.vDim, m.kvLora), true);
+  Value queries = transpose(concat({qNope, qPe}, 2), {1, 0, 2});
+  Value scores = BatchMatmulOp::create(b, location, tensor({h, kDyn, kDyn}), queries, keys,
+                                       /*transpose_rhs=*/true);
+  scores = CausalMaskOp::create(b, location, mul(scores, constant(m.scale)), start, 0);
+  Value probs = SoftmaxOp::create(b, location, scores, 2, Value());
+  Value out = BatchMatmulOp::create(b, location, tensor({h, kDyn, m.vDim}), probs, values,
+                                    /*transpose_rhs=*/false);
+  return transpose(out, {1, 0, 2});
 }
 
 Value GraphBuilder::cacheWrite(Value cache, Value x, Value start, int64_t layer,

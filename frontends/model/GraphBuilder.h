@@ -46,6 +46,7 @@ public:
   mlir::Value mul(mlir::Value a, mlir::Value b);
   mlir::Value neg(mlir::Value x);
   mlir::Value reshape(mlir::Value x, llvm::ArrayRef<int64_t> shape);
+  mlir::Value sigmoid(mlir::Value x);
   mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int64_t> permutation);
   mlir::Value slice(mlir::Value x, int64_t axis, int64_t start, int64_t size);
   mlir::Value concat(mlir::ValueRange xs, int64_t axis);
@@ -69,6 +70,10 @@ public:
   /// Rotary embedding (NeoX pairing) of x : [tokens, heads, dim].
   mlir::Value ropeNeox(mlir::Value x, mlir::Value start, tfm::RopeConfigAttr config,
                        float mscale);
+  /// Rotary embedding (interleaved pairing: 2i with 2i+1) of x : [tokens,
+  /// heads, dim], the whole dim rotated.
+  mlir::Value ropeInterleaved(mlir::Value x, mlir::Value start, tfm::RopeConfigAttr config,
+                              float mscale);
   /// Causal grouped-query attention of q : [tokens, Hq, D] over the cache,
   /// after the layer's keys and values were written; returns [tokens, Hq, D].
   /// `sinks` (optional, [Hq]) adds one logit per head to the softmax.
@@ -83,11 +88,31 @@ public:
     int64_t experts = 0, used = 0, ffn = 0;
     tfm::MoeRouting routing = tfm::MoeRouting::softmax_topk;
     bool normalize = false;
+    // sigmoid routing: the bias added to the scores for selection only, the
+    // expert groups, and the factor on the weights.
+    std::string selectionBias;
+    int64_t groups = 1, topkGroup = 1;
+    float routedScale = 1.0f;
     tfm::GatedActivation activation = tfm::GatedActivation::swiglu;
     float alpha = 1.702f, limit = 7.0f;
   };
   /// The primitive MoE layer of x : [tokens, hidden] (see FuseMoe.cpp).
   mlir::Value moe(mlir::Value x, const MoeSpec &spec);
+
+  /// Multi-head latent attention, explicit form: keys and values of every
+  /// head are expanded from the latent cache entries ([1, kvLora + rope] per
+  /// position, already written for this step) through W_UK (`kB`,
+  /// [heads, kvLora, nope]) and W_UV (`vB`, [heads, vDim, kvLora]).
+  /// --tfm-absorb-mla turns this into attention on the latent cache.
+  struct MlaSpec {
+    std::string kB, vB;
+    int64_t heads = 0, nope = 0, rope = 0, kvLora = 0, vDim = 0;
+    float scale = 1.0f;
+  };
+  /// qNope : [tokens, heads, nope], qPe : [tokens, heads, rope] (roped);
+  /// returns [tokens, heads, vDim].
+  mlir::Value mlaAttention(mlir::Value qNope, mlir::Value qPe, mlir::Value cache,
+                           int64_t layer, mlir::Value start, const MlaSpec &spec);
   /// Writes keys (stream 0) or values (stream 1) of `layer`; returns the cache.
   mlir::Value cacheWrite(mlir::Value cache, mlir::Value x, mlir::Value start,
                          int64_t layer, int64_t stream);

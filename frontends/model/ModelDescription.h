@@ -53,6 +53,21 @@ struct ModelConfig {
   int64_t experts = 0;
   int64_t expertsUsed = 0;
   int64_t expertFfn = 0;
+  int64_t sharedExperts = 0;
+  /// The first layers are dense (DeepSeek's first_k_dense_replace).
+  int64_t leadingDenseLayers = 0;
+  /// Sigmoid (DeepSeek-V3) or softmax routing over the router logits.
+  bool sigmoidRouting = false;
+  bool normalizeExpertWeights = false;
+  double expertWeightsScale = 1.0;
+  int64_t expertGroups = 1, expertGroupsUsed = 1;
+
+  // Multi-head latent attention (DeepSeek): query LoRA rank (0: none), the
+  // latent width, per-head nope/rope/value widths.
+  int64_t qLoraRank = 0, kvLoraRank = 0, qkNopeDim = 0, qkRopeDim = 0, vHeadDim = 0;
+  /// YaRN's attention factor 1 + yarnLogMultiplier ln(factor) (llama.cpp's
+  /// rope.scaling.yarn_log_multiplier = 0.1 mscale_all_dim).
+  double yarnLogMultiplier = 0.0;
 
   // Sliding-window attention: layer l attends to the last `slidingWindow`
   // positions iff l % swaPattern < swaPattern - 1 (llama.cpp's rule; GPT-OSS:

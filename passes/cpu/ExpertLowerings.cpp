@@ -13,6 +13,7 @@
 
 #include "dialects/tfm/TfmOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
@@ -47,6 +48,73 @@ struct ClampOpLowering : OpConversionPattern<ClampOp> {
           return x;
         });
     rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct MaskedFillOpLowering : OpConversionPattern<MaskedFillOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(MaskedFillOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    float fill = op.getValue().convertToFloat();
+    Value out = buildElementwise(
+        rewriter, op.getLoc(), memrefTypeOf(op.getResult()),
+        ValueRange{adaptor.getInput(), adaptor.getMask()},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0.0f));
+          Value keep = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, a[1], zero);
+          return arith::SelectOp::create(
+              b, l, keep, a[0], arith::ConstantOp::create(b, l, b.getF32FloatAttr(fill)));
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+struct OneHotOpLowering : OpConversionPattern<OneHotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(OneHotOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value ids = reshapeBuffer(rewriter, loc, adaptor.getIndices(), {kDynamic});
+    int64_t classes = op.getClasses();
+    Value out = allocBuffer(rewriter, loc, rowsOf(rewriter, classes), dimOf(rewriter, loc, ids, 0));
+    MLIRContext *ctx = getContext();
+    SmallVector<AffineMap> maps{AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx),
+                                AffineMap::getMultiDimIdentityMap(2, ctx)};
+    linalg::GenericOp::create(
+        rewriter, loc, ValueRange{ids}, ValueRange{out}, maps, parallelIterators(2),
+        [](OpBuilder &b, Location l, ValueRange a) {
+          Value c = arith::IndexCastOp::create(b, l, b.getI32Type(),
+                                               linalg::IndexOp::create(b, l, 1));
+          Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[0], c);
+          linalg::YieldOp::create(b, l, ValueRange{arith::UIToFPOp::create(b, l, b.getF32Type(), hit)});
+        });
+    rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, out, memrefTypeOf(op.getResult()).getShape()));
+    return success();
+  }
+};
+
+struct TakeAlongOpLowering : OpConversionPattern<TakeAlongOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(TakeAlongOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = asRows(rewriter, loc, adaptor.getInput());
+    Value ids = asRows(rewriter, loc, adaptor.getIndices());
+    int64_t k = memrefTypeOf(op.getResult()).getShape().back();
+    Value out = allocBuffer(rewriter, loc, rowsOf(rewriter, k), dimOf(rewriter, loc, ids, 0));
+    MLIRContext *ctx = getContext();
+    linalg::GenericOp::create(
+        rewriter, loc, ValueRange{ids}, ValueRange{out},
+        SmallVector<AffineMap>(2, AffineMap::getMultiDimIdentityMap(2, ctx)),
+        parallelIterators(2), [&](OpBuilder &b, Location l, ValueRange a) {
+          Value row = linalg::IndexOp::create(b, l, 0);
+          Value column = arith::IndexCastOp::create(b, l, b.getIndexType(), a[0]);
+          linalg::YieldOp::create(b, l, ValueRange{memref::LoadOp::create(b, l, x,
+                                                                         ValueRange{row, column})});
+        });
+    rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, out, memrefTypeOf(op.getResult()).getShape()));
     return success();
   }
 };
@@ -187,5 +255,6 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
 void lmc::cpu::populateExpertLoweringPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   patterns.add<ClampOpLowering, TopKOpLowering, ExpertMatmulOpLowering,
-               ClampedSwiGLUOpLowering, MoeOpLowering>(converter, patterns.getContext());
+               ClampedSwiGLUOpLowering, MaskedFillOpLowering, OneHotOpLowering,
+               TakeAlongOpLowering, MoeOpLowering>(converter, patterns.getContext());
 }

@@ -85,6 +85,17 @@ mlir::func::FuncOp getClampedSwiGLUKernel(mlir::OpBuilder &b, mlir::ModuleOp mod
 mlir::func::FuncOp getExpertCombineKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
                                           int64_t slots, int64_t dim);
 
+/// (x: [T*H, K], w: bytes of [H, N, K], y: [T*H, N]): row t*H + h of y is
+/// w[h] times row t*H + h of x (tfm.head_matmul).
+mlir::func::FuncOp getHeadMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                       tfm::WeightType weight);
+
+/// (q: [T, H, D], cache, out: [T, H, Dv], layer: index, start: index,
+///  scale: f32): tfm.latent_attention over stream 0 of a one-head cache.
+mlir::func::FuncOp getLatentAttentionKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
+                                            int64_t heads, tfm::KVCacheType cache,
+                                            int64_t valueDim);
+
 /// The memref type a KV cache value lowers to: [layers, streams, heads, ?, dim].
 mlir::MemRefType getCacheMemRefType(tfm::KVCacheType cache);
 

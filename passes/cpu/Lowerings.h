@@ -7,9 +7,14 @@
 namespace lmc::cpu {
 
 /// Mixture-of-experts ops: tfm.top_k, tfm.expert_matmul, tfm.clamp,
-/// tfm.clamped_swiglu and the fused tfm.moe.
+/// tfm.clamped_swiglu, the routing helpers tfm.one_hot, tfm.masked_fill,
+/// tfm.take_along, and the fused tfm.moe.
 void populateExpertLoweringPatterns(const mlir::TypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
+
+/// Multi-head latent attention: tfm.head_matmul, tfm.latent_attention.
+void populateMLALoweringPatterns(const mlir::TypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
 
 } // namespace lmc::cpu
 

@@ -4,6 +4,7 @@ Independent of lmc's C++ reader: it parses a valid file into metadata and
 tensors, lets a test change them, and writes the result back (tensor data
 realigned). Only for tests; it trusts its input.
 """
+import mmap
 import struct
 
 ALIGNMENT = 32
@@ -14,7 +15,7 @@ _SCALAR = {U8: "<B", I8: "<b", U16: "<H", I16: "<h", U32: "<I", I32: "<i", F32: 
 # ggml tensor types used here, with (block elements, block bytes).
 GGML_F32, GGML_F16, GGML_Q8_0, GGML_Q5_K = 0, 1, 8, 13
 BLOCK = {0: (1, 4), 1: (1, 2), 2: (32, 18), 8: (32, 34), 12: (256, 144),
-         13: (256, 176), 14: (256, 210), 30: (1, 2)}
+         13: (256, 176), 14: (256, 210), 30: (1, 2), 39: (32, 17)}
 
 
 class Value:
@@ -29,11 +30,12 @@ class Tensor:
 
 class GGUF:
     def __init__(self, path):
+        # Mapped, so that tensor data is only read when used.
         with open(path, "rb") as f:
-            buf = f.read()
+            buf = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
         self.pos = 0
         self.buf = buf
-        magic, version = buf[:4], self._take("<I", 4)
+        magic, version = bytes(buf[:4]), self._take("<I", 4)
         assert magic == b"GGUF" and version == 3, "not a GGUF v3 file"
         n_tensors, n_kv = self._take("<Q"), self._take("<Q")
         self.metadata = {}
@@ -68,7 +70,7 @@ class GGUF:
 
     def _string(self):
         n = self._take("<Q")
-        s = self.buf[self.pos:self.pos + n]
+        s = bytes(self.buf[self.pos:self.pos + n])
         self.pos += n
         return s.decode("utf-8")
 
@@ -99,7 +101,7 @@ class GGUF:
             out += struct.pack("<IQ", t.type, off)
         out += b"\0" * (-len(out) % ALIGNMENT)
         for t in self.tensors:
-            out += t.data + b"\0" * (-len(t.data) % ALIGNMENT)
+            out += bytes(t.data) + b"\0" * (-len(t.data) % ALIGNMENT)
         with open(path, "wb") as f:
             f.write(out)
 

@@ -26,6 +26,13 @@ FAMILIES = {
                 "--head-dim", 64, "--experts", 2, "--experts-used", 1, "--expert-ffn", 32],
                "gptoss", False,
                ("<|start|>user<|message|>hi<|end|>", [200006, 1428, 200008, 3686, 200007])),
+    "deepseek_v3": (["--arch", "deepseek2", "--tokenizer", "deepseek_v3", "--vocab", 129280,
+                     "--layers", 1, "--hidden", 64, "--heads", 1, "--q-lora-rank", 16,
+                     "--kv-lora-rank", 16, "--qk-nope-dim", 8, "--qk-rope-dim", 8,
+                     "--v-head-dim", 8, "--ffn", 32, "--leading-dense", 1, "--experts", 4,
+                     "--experts-used", 1, "--expert-groups", 1, "--expert-groups-used", 1],
+                    "deepseek_v3", False,
+                    ("<\uff5cUser\uff5c>hi<\uff5cAssistant\uff5c>", [128803, 6366, 128804])),
 }
 
 
@@ -104,6 +111,15 @@ class Tokenizers(harness.TestCase):
 
     def test_gptoss_harmony_special_tokens(self):
         self.check_special("gptoss")
+
+    def test_deepseek_v3_ids(self):
+        self.check_ids("deepseek_v3")
+
+    def test_deepseek_v3_round_trip(self):
+        self.check_round_trip("deepseek_v3")
+
+    def test_deepseek_v3_special_tokens(self):
+        self.check_special("deepseek_v3")
 
 
 if __name__ == "__main__":

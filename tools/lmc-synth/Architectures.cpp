@@ -9,7 +9,9 @@ PlanFn lmc::synth::findArchitecture(const std::string &arch) {
     return planQwen3;
   if (arch == "gpt-oss")
     return planGptOss;
+  if (arch == "deepseek2")
+    return planDeepSeek2;
   return nullptr;
 }
 
-const char *lmc::synth::architectureNames() { return "qwen3, gpt-oss"; }
+const char *lmc::synth::architectureNames() { return "qwen3, gpt-oss, deepseek2"; }

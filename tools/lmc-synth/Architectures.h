@@ -31,6 +31,11 @@ bool planQwen3(const SynthOptions &opts, const TypePolicy &types,
 bool planGptOss(const SynthOptions &opts, const TypePolicy &types,
                 const TokenizerData &tok, ModelPlan &plan, std::string &error);
 
+/// DeepSeek-V3 (llama.cpp arch "deepseek2", MLA layout): latent attention,
+/// sigmoid group-limited MoE with shared experts, leading dense layers.
+bool planDeepSeek2(const SynthOptions &opts, const TypePolicy &types,
+                   const TokenizerData &tok, ModelPlan &plan, std::string &error);
+
 /// The planner for an architecture name, or null.
 PlanFn findArchitecture(const std::string &arch);
 /// Comma-separated names of the supported architectures.

@@ -70,6 +70,9 @@ bool TypePolicy::parse(const std::string &name, std::string &error) {
 
 quant::Format TypePolicy::formatFor(WeightRole role, int layer, int numLayers,
                                     bool outputIsEmbedding) const {
+  // See tools/lmc-synth/DeepSeek2.cpp for why.
+  if (role == WeightRole::LatentProjection)
+    return quant::Format::F32;
   if (!mix)
     return single;
   // A simplified Q4_K_M: Q6_K for the output projection and for attn_v and

@@ -57,6 +57,19 @@ struct SynthOptions {
   std::string ropeScaling = "none";
   float ropeFactor = 1.0f;
   uint32_t ropeOriginalContext = 0;
+
+  // DeepSeek-V3: multi-head latent attention and its MoE.
+  uint32_t qLoraRank = 64;
+  uint32_t kvLoraRank = 64;
+  uint32_t qkNopeDim = 32;
+  uint32_t qkRopeDim = 16;
+  uint32_t vHeadDim = 32;
+  uint32_t sharedExperts = 1;
+  uint32_t leadingDense = 1;
+  uint32_t expertGroups = 4;
+  uint32_t expertGroupsUsed = 2;
+  float routedScale = 2.5f;
+  float mscaleAllDim = 1.0f;
 };
 
 //===----------------------------------------------------------------------===//
@@ -100,6 +113,8 @@ enum class WeightRole {
   FfnDown,
   Router,
   Expert,
+  /// DeepSeek's per-head W_UK / W_UV (attn_k_b, attn_v_b).
+  LatentProjection,
   Other,
 };
 

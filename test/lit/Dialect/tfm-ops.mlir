@@ -117,3 +117,26 @@ func.func @experts(%x: tensor<?x32xf32>, %s: tensor<4x?x?xf32>, %sinks: tensor<4
   %m2 = tfm.moe %x router %r selection_bias %rb gate %g up %g down %d top_k 4 routing<sigmoid> activation<swiglu> {groups = 4, topk_group = 2, normalize = true, routed_scale = 2.5 : f32} : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, !tfm.weight<8, f32>, !tfm.weight<8x64x32, mxfp4>, !tfm.weight<8x64x32, mxfp4>, !tfm.weight<8x32x64, mxfp4>) -> tensor<?x32xf32>
   return %m : tensor<?x32xf32>
 }
+
+// Multi-head latent attention and the routing helpers.
+tfm.weight_decl @k_b : !tfm.weight<4x16x8, f32>
+
+// CHECK-LABEL: func.func @latent
+func.func @latent(%qn: tensor<?x4x8xf32>, %c: !tfm.kv_cache<2x1x1x20, f32>, %p: index,
+                  %s: tensor<?x16xf32>, %ids: tensor<?x2xi32>, %g: tensor<?x4x4xf32>,
+                  %keep: tensor<?x4x1xf32>) -> tensor<?x4x16xf32> {
+  %kb = tfm.weight @k_b : !tfm.weight<4x16x8, f32>
+  // CHECK: tfm.head_matmul %{{.*}}, %{{.*}} : (tensor<?x4x8xf32>, !tfm.weight<4x16x8, f32>) -> tensor<?x4x16xf32>
+  %ql = tfm.head_matmul %qn, %kb : (tensor<?x4x8xf32>, !tfm.weight<4x16x8, f32>) -> tensor<?x4x16xf32>
+  %q = tfm.concat %ql, %ql along 2 : (tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x4x32xf32>
+  %qs = tfm.slice %q along 2 from 0 size 20 : (tensor<?x4x32xf32>) -> tensor<?x4x20xf32>
+  // CHECK: tfm.latent_attention %{{.*}}, %{{.*}}[layer 1] at %{{.*}} scale 1.250000e-01 values 16 : tensor<?x4x20xf32>, !tfm.kv_cache<2x1x1x20, f32> -> tensor<?x4x16xf32>
+  %a = tfm.latent_attention %qs, %c[layer 1] at %p scale 0.125 values 16 : tensor<?x4x20xf32>, !tfm.kv_cache<2x1x1x20, f32> -> tensor<?x4x16xf32>
+  // CHECK: tfm.one_hot %{{.*}} classes 4 : (tensor<?x2xi32>) -> tensor<?x2x4xf32>
+  %oh = tfm.one_hot %ids classes 4 : (tensor<?x2xi32>) -> tensor<?x2x4xf32>
+  // CHECK: tfm.masked_fill %{{.*}}, %{{.*}} fill 0xFF800000 : tensor<?x4x4xf32>, tensor<?x4x1xf32>
+  %m = tfm.masked_fill %g, %keep fill 0xFF800000 : tensor<?x4x4xf32>, tensor<?x4x1xf32>
+  // CHECK: tfm.take_along %{{.*}}[%{{.*}}] : (tensor<?x16xf32>, tensor<?x2xi32>) -> tensor<?x2xf32>
+  %t = tfm.take_along %s[%ids] : (tensor<?x16xf32>, tensor<?x2xi32>) -> tensor<?x2xf32>
+  return %a : tensor<?x4x16xf32>
+}

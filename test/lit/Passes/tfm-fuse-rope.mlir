@@ -128,3 +128,60 @@ func.func @angles_not_per_token(%x: tensor<?x4x64xf32>, %pos: index, %other: ten
   %y = tfm.add %p, %q : (tensor<?x4x64xf32>, tensor<?x4x64xf32>) -> tensor<?x4x64xf32>
   return %y : tensor<?x4x64xf32>
 }
+
+// -----
+
+// Interleaved pairing (DeepSeek, llama.cpp "norm"): elements 2i and 2i+1.
+// CHECK-LABEL: func @rope_interleaved
+// CHECK-SAME: (%[[X:.*]]: tensor<?x2x16xf32>, %[[P:.*]]: index)
+// CHECK: %[[Y:.*]] = tfm.rope %[[X]], %[[P]] style<interleaved> config<dim = 16, base = 1.000000e+04, scaling = none> : tensor<?x2x16xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @rope_interleaved(%x: tensor<?x2x16xf32>, %pos: index) -> tensor<?x2x16xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x2x16xf32>
+  %a = tfm.rope_angles %pos, %n config<dim = 16, base = 10000.0, scaling = none> : tensor<?x8xf32>
+  %c = tfm.cos %a : tensor<?x8xf32>
+  %s = tfm.sin %a : tensor<?x8xf32>
+  %c4 = tfm.reshape %c : (tensor<?x8xf32>) -> tensor<?x1x8x1xf32>
+  %s4 = tfm.reshape %s : (tensor<?x8xf32>) -> tensor<?x1x8x1xf32>
+  %p = tfm.reshape %x : (tensor<?x2x16xf32>) -> tensor<?x2x8x2xf32>
+  %x0 = tfm.slice %p along 3 from 0 size 1 : (tensor<?x2x8x2xf32>) -> tensor<?x2x8x1xf32>
+  %x1 = tfm.slice %p along 3 from 1 size 1 : (tensor<?x2x8x2xf32>) -> tensor<?x2x8x1xf32>
+  %a0 = tfm.mul %x0, %c4 : (tensor<?x2x8x1xf32>, tensor<?x1x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %b0 = tfm.mul %x1, %s4 : (tensor<?x2x8x1xf32>, tensor<?x1x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %y0 = tfm.sub %a0, %b0 : (tensor<?x2x8x1xf32>, tensor<?x2x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %a1 = tfm.mul %c4, %x1 : (tensor<?x1x8x1xf32>, tensor<?x2x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %b1 = tfm.mul %x0, %s4 : (tensor<?x2x8x1xf32>, tensor<?x1x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %y1 = tfm.add %b1, %a1 : (tensor<?x2x8x1xf32>, tensor<?x2x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %yc = tfm.concat %y0, %y1 along 3 : (tensor<?x2x8x1xf32>, tensor<?x2x8x1xf32>) -> tensor<?x2x8x2xf32>
+  %y = tfm.reshape %yc : (tensor<?x2x8x2xf32>) -> tensor<?x2x16xf32>
+  return %y : tensor<?x2x16xf32>
+}
+
+// -----
+
+// Near miss: the second element of each pair is rotated with the wrong sign
+// (x1 cos - x0 sin).
+// CHECK-LABEL: func @interleaved_wrong_sign
+// CHECK-NOT: tfm.rope {{.*}}style
+func.func @interleaved_wrong_sign(%x: tensor<?x2x16xf32>, %pos: index) -> tensor<?x2x16xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x2x16xf32>
+  %a = tfm.rope_angles %pos, %n config<dim = 16, base = 10000.0, scaling = none> : tensor<?x8xf32>
+  %c = tfm.cos %a : tensor<?x8xf32>
+  %s = tfm.sin %a : tensor<?x8xf32>
+  %c4 = tfm.reshape %c : (tensor<?x8xf32>) -> tensor<?x1x8x1xf32>
+  %s4 = tfm.reshape %s : (tensor<?x8xf32>) -> tensor<?x1x8x1xf32>
+  %p = tfm.reshape %x : (tensor<?x2x16xf32>) -> tensor<?x2x8x2xf32>
+  %x0 = tfm.slice %p along 3 from 0 size 1 : (tensor<?x2x8x2xf32>) -> tensor<?x2x8x1xf32>
+  %x1 = tfm.slice %p along 3 from 1 size 1 : (tensor<?x2x8x2xf32>) -> tensor<?x2x8x1xf32>
+  %a0 = tfm.mul %x0, %c4 : (tensor<?x2x8x1xf32>, tensor<?x1x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %b0 = tfm.mul %x1, %s4 : (tensor<?x2x8x1xf32>, tensor<?x1x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %y0 = tfm.sub %a0, %b0 : (tensor<?x2x8x1xf32>, tensor<?x2x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %a1 = tfm.mul %x1, %c4 : (tensor<?x2x8x1xf32>, tensor<?x1x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %b1 = tfm.mul %x0, %s4 : (tensor<?x2x8x1xf32>, tensor<?x1x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %y1 = tfm.sub %a1, %b1 : (tensor<?x2x8x1xf32>, tensor<?x2x8x1xf32>) -> tensor<?x2x8x1xf32>
+  %yc = tfm.concat %y0, %y1 along 3 : (tensor<?x2x8x1xf32>, tensor<?x2x8x1xf32>) -> tensor<?x2x8x2xf32>
+  %y = tfm.reshape %yc : (tensor<?x2x8x2xf32>) -> tensor<?x2x16xf32>
+  return %y : tensor<?x2x16xf32>
+}

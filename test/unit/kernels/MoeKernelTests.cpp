@@ -26,11 +26,15 @@ std::string str(int64_t v) { return std::to_string(v); }
 
 struct MoeCase {
   const char *name;
-  const char *routing; // "topk_softmax" or "softmax_topk"
-  bool normalize;      // softmax_topk only
+  const char *routing; // "topk_softmax", "softmax_topk" or "sigmoid"
+  bool normalize;      // softmax_topk and sigmoid
   bool clamped;        // GPT-OSS activation (and biases) or SwiGLU
   const char *expertFormat;
   int64_t experts, k, hidden, ffn;
+  // sigmoid: expert groups (1: none), groups kept, routed scale; a
+  // selection bias is always used.
+  int64_t groups = 1, topkGroup = 1;
+  float scale = 1.0f;
 };
 
 /// Weights of the layer in one buffer, with the reference values.
@@ -81,6 +85,9 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
   w.add("gate", gateT, fmt, {E, F, H}, rng, 0.3f);
   w.add("up", gateT, fmt, {E, F, H}, rng, 0.3f);
   w.add("down", downT, fmt, {E, H, F}, rng, 0.3f);
+  bool sigmoid = std::string(c.routing) == "sigmoid";
+  if (sigmoid)
+    w.add("selection_b", weightType({E}, "f32"), Format::F32, {E}, rng, 0.5f);
   if (c.clamped) {
     w.add("router_b", weightType({E}, "f32"), Format::F32, {E}, rng, 0.5f);
     w.add("gate_b", weightType({E, F}, "f32"), Format::F32, {E, F}, rng, 0.5f);
@@ -106,6 +113,36 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
   if (std::string(c.routing) == "topk_softmax") {
     src += "  %v, %ids = tfm.top_k %l k " + str(K) + " : (" + lt + ") -> (" + kv + ", " + ki + ")\n"
            "  %wts = tfm.softmax %v along 1 : " + kv + "\n";
+  } else if (sigmoid) {
+    int64_t G = c.groups, per = E / G;
+    std::string bT = weightType({E}, "f32"), g3 = "tensor<?x" + str(G) + "x" + str(per) + "xf32>";
+    std::string gk = "tensor<?x" + str(G) + "x2xf32>", gki = "tensor<?x" + str(G) + "x2xi32>";
+    src += "  %sc = tfm.sigmoid %l : " + lt + "\n"
+           "  %sbw = tfm.weight @selection_b : " + bT + "\n"
+           "  %sb = tfm.dequantize %sbw : " + bT + " -> tensor<" + str(E) + "xf32>\n"
+           "  %rank0 = tfm.add %sc, %sb : (" + lt + ", tensor<" + str(E) + "xf32>) -> " + lt + "\n";
+    if (G > 1)
+      src += "  %gr = tfm.reshape %rank0 : (" + lt + ") -> " + g3 + "\n"
+             "  %b2, %i2 = tfm.top_k %gr k 2 : (" + g3 + ") -> (" + gk + ", " + gki + ")\n"
+             "  %gs3 = tfm.reduce_sum %b2 along 2 : (" + gk + ") -> tensor<?x" + str(G) + "x1xf32>\n"
+             "  %gs = tfm.reshape %gs3 : (tensor<?x" + str(G) + "x1xf32>) -> tensor<?x" + str(G) + "xf32>\n"
+             "  %gv, %gi = tfm.top_k %gs k " + str(c.topkGroup) + " : (tensor<?x" + str(G) +
+             "xf32>) -> (tensor<?x" + str(c.topkGroup) + "xf32>, tensor<?x" + str(c.topkGroup) + "xi32>)\n"
+             "  %oh = tfm.one_hot %gi classes " + str(G) + " : (tensor<?x" + str(c.topkGroup) +
+             "xi32>) -> tensor<?x" + str(c.topkGroup) + "x" + str(G) + "xf32>\n"
+             "  %k3 = tfm.reduce_sum %oh along 1 : (tensor<?x" + str(c.topkGroup) + "x" + str(G) +
+             "xf32>) -> tensor<?x1x" + str(G) + "xf32>\n"
+             "  %keep = tfm.reshape %k3 : (tensor<?x1x" + str(G) + "xf32>) -> tensor<?x" + str(G) + "x1xf32>\n"
+             "  %mk = tfm.masked_fill %gr, %keep fill 0xFF800000 : " + g3 + ", tensor<?x" + str(G) + "x1xf32>\n"
+             "  %rank = tfm.reshape %mk : (" + g3 + ") -> " + lt + "\n";
+    else
+      src += "  %rank = tfm.reshape %rank0 : (" + lt + ") -> " + lt + "\n";
+    src += "  %v, %ids = tfm.top_k %rank k " + str(K) + " : (" + lt + ") -> (" + kv + ", " + ki + ")\n"
+           "  %w0 = tfm.take_along %sc[%ids] : (" + lt + ", " + ki + ") -> " + kv + "\n"
+           "  %sum = tfm.reduce_sum %w0 along 1 : (" + kv + ") -> tensor<?x1xf32>\n"
+           "  %w1 = tfm.div %w0, %sum : (" + kv + ", tensor<?x1xf32>) -> " + kv + "\n"
+           "  %scl = tfm.constant " + std::to_string(c.scale) + " : tensor<f32>\n"
+           "  %wts = tfm.mul %w1, %scl : (" + kv + ", tensor<f32>) -> " + kv + "\n";
   } else {
     src += "  %p = tfm.softmax %l along 1 : " + lt + "\n"
            "  %v, %ids = tfm.top_k %p k " + str(K) + " : (" + lt + ") -> (" + kv + ", " + ki + ")\n";
@@ -179,7 +216,30 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
         s += double(R[e * H + h]) * xt[h];
       logits[e] = s;
     }
-    std::vector<double> score = logits;
+    std::vector<double> score = logits, rank;
+    if (sigmoid)
+      for (double &s : score)
+        s = 1 / (1 + std::exp(-s));
+    rank = score;
+    if (sigmoid) {
+      for (int64_t e = 0; e < E; ++e)
+        rank[e] += w.values("selection_b")[e];
+      // Keep the topkGroup groups with the best sums of their two best ranks.
+      int64_t per = E / c.groups;
+      std::vector<std::pair<double, int64_t>> groupScore;
+      for (int64_t g = 0; g < c.groups; ++g) {
+        std::vector<double> r(rank.begin() + g * per, rank.begin() + (g + 1) * per);
+        std::sort(r.rbegin(), r.rend());
+        groupScore.push_back({-(r[0] + (per > 1 ? r[1] : 0.0)), g});
+      }
+      std::stable_sort(groupScore.begin(), groupScore.end());
+      std::vector<bool> keep(c.groups, false);
+      for (int64_t i = 0; i < c.topkGroup; ++i)
+        keep[groupScore[i].second] = true;
+      for (int64_t e = 0; e < E; ++e)
+        if (!keep[e / per])
+          rank[e] = -INFINITY;
+    }
     if (std::string(c.routing) == "softmax_topk") {
       double m = *std::max_element(score.begin(), score.end()), z = 0;
       for (double &s : score)
@@ -189,8 +249,10 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
     }
     std::vector<int64_t> order(E);
     std::iota(order.begin(), order.end(), 0);
+    if (std::string(c.routing) == "softmax_topk")
+      rank = score;
     std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t i, int64_t j) { return score[i] > score[j]; });
+                     [&](int64_t i, int64_t j) { return rank[i] > rank[j]; });
     std::vector<double> weight(K);
     for (int64_t s = 0; s < K; ++s)
       weight[s] = score[order[s]];
@@ -200,10 +262,10 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
         z += (v = std::exp(v - score[order[0]]));
       for (double &v : weight)
         v /= z;
-    } else if (c.normalize) {
+    } else if (c.normalize || sigmoid) {
       double z = std::accumulate(weight.begin(), weight.end(), 0.0);
       for (double &v : weight)
-        v /= z;
+        v = v / z * (sigmoid ? c.scale : 1.0);
     }
     for (int64_t s = 0; s < K; ++s) {
       int64_t e = order[s];
@@ -251,7 +313,11 @@ INSTANTIATE_TEST_SUITE_P(
                       MoeCase{"qwen3_moe_q8_0", "softmax_topk", true, false, "q8_0", 16, 4, 64,
                               32},
                       MoeCase{"softmax_topk_plain_f32", "softmax_topk", false, false, "f32", 5, 3,
-                              32, 16}),
+                              32, 16},
+                      MoeCase{"deepseek_groups_q8_0", "sigmoid", true, false, "q8_0", 16, 4, 64,
+                              32, 4, 2, 2.5f},
+                      MoeCase{"sigmoid_no_groups_f32", "sigmoid", true, false, "f32", 8, 2, 32,
+                              16, 1, 1, 1.5f}),
     [](const ::testing::TestParamInfo<MoeCase> &info) { return info.param.name; });
 
 } // namespace
