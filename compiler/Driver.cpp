@@ -121,10 +121,17 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
     return false;
   }
 
+  frontend::ImportOptions importOptions;
+  if (!options.ropeScaling.empty()) {
+    frontend::RopeParams rope;
+    if (!frontend::parseRopeScaling(options.ropeScaling, rope, error))
+      return false;
+    importOptions.ropeScaling = rope;
+  }
   std::unique_ptr<MLIRContext> ctx = createContext();
   FirstErrorCapture errors(*ctx);
   frontend::ImportedModel model;
-  if (!frontend::importModel(options.modelPath, *ctx, model, error))
+  if (!frontend::importModel(options.modelPath, *ctx, model, error, importOptions))
     return false;
   ModuleOp module = *model.module;
   // The manifest reads the cache sizes off the imported forward function.

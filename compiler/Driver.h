@@ -15,6 +15,8 @@ struct CompileOptions {
   std::string gpuArch = "sm_90a";
   EmitKind emit = EmitKind::Executable;
   bool fuse = true;
+  /// --rope-scaling, as frontend::parseRopeScaling reads it; empty: the file's.
+  std::string ropeScaling;
 };
 
 /// Compiles a model as `options` say. Returns false with a one-line message

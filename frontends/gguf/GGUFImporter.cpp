@@ -213,7 +213,7 @@ bool readConfig(const GGUFFile &file, ModelConfig &c, std::string &error) {
   if (file.has("general.name") && !file.getString("general.name", c.name, error))
     return false;
   HyperparameterReader r(file, c.arch, error);
-  bool allMoe = c.arch == "gpt-oss", latent = c.arch == "deepseek2";
+  bool allMoe = c.arch == "gpt-oss" || c.arch == "qwen3moe", latent = c.arch == "deepseek2";
   if (!r.u32("block_count", c.layers) || !r.u32("embedding_length", c.hidden) ||
       !r.u32("context_length", c.contextLength) || !r.u32("attention.head_count", c.heads))
     return false;

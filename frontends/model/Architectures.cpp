@@ -23,7 +23,10 @@ struct Entry {
   ArchBuilder build;
 };
 constexpr Entry kArchitectures[] = {
-    {"qwen3", buildQwen3}, {"gpt-oss", buildGptOss}, {"deepseek2", buildDeepSeek2}};
+    {"qwen3", buildQwen3},
+    {"qwen3moe", buildQwen3},
+    {"gpt-oss", buildGptOss},
+    {"deepseek2", buildDeepSeek2}};
 } // namespace
 
 bool lmc::frontend::isSupportedArchitecture(StringRef arch) {

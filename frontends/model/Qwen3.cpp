@@ -1,9 +1,10 @@
-//===- Qwen3.cpp - the Qwen3 dense architecture ---------------------------===//
+//===- Qwen3.cpp - Qwen3 dense and MoE (llama.cpp "qwen3", "qwen3moe") -----===//
 //
 // Pre-norm decoder: RMSNorm -> GQA attention with per-head RMSNorm of q and k
-// (QK-norm) before NeoX rotary embeddings -> residual; RMSNorm -> SwiGLU MLP
-// -> residual; final RMSNorm and the output projection (tied to the token
-// embedding when the file has no output.weight).
+// (QK-norm) before NeoX rotary embeddings -> residual; RMSNorm -> SwiGLU MLP,
+// or for qwen3moe a mixture of experts (softmax over all experts, the top k
+// renormalised, SwiGLU experts) -> residual; final RMSNorm and the output
+// projection (tied to the token embedding when the file has no output.weight).
 //
 //===----------------------------------------------------------------------===//
 #include "frontends/model/Architectures.h"
@@ -39,6 +40,12 @@ LogicalResult lmc::frontend::buildQwen3(GraphBuilder &g, const ModelConfig &c) {
                      ? (float)(1.0 + 0.1 * std::log(c.rope.factor))
                      : 1.0f;
   float scale = 1.0f / std::sqrt((float)c.headDim);
+  GraphBuilder::MoeSpec moe;
+  moe.experts = c.experts;
+  moe.used = c.expertsUsed;
+  moe.ffn = c.expertFfn;
+  moe.routing = tfm::MoeRouting::softmax_topk;
+  moe.normalize = true;
 
   Value x = g.embedding("token_embd.weight", tokens, c.vocab, c.hidden);
   for (int64_t l = 0; l < c.layers; ++l) {
@@ -58,6 +65,14 @@ LogicalResult lmc::frontend::buildQwen3(GraphBuilder &g, const ModelConfig &c) {
     x = g.add(x, g.linear(attn, blk(l, "attn_output"), c.hidden));
 
     h = g.rmsNorm(x, blk(l, "ffn_norm"), eps);
+    if (c.experts > 0) {
+      moe.router = blk(l, "ffn_gate_inp");
+      moe.gate = blk(l, "ffn_gate_exps");
+      moe.up = blk(l, "ffn_up_exps");
+      moe.down = blk(l, "ffn_down_exps");
+      x = g.add(x, g.moe(h, moe));
+      continue;
+    }
     Value gate = g.linear(h, blk(l, "ffn_gate"), c.ffn);
     Value up = g.linear(h, blk(l, "ffn_up"), c.ffn);
     x = g.add(x, g.linear(g.swiglu(gate, up), blk(l, "ffn_down"), c.hidden));

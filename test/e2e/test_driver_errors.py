@@ -189,6 +189,9 @@ class DriverErrors(harness.TestCase):
         self.assertCleanError(["compile", self.model, "-o", "x", "--target", "tpu"],
                               r"unknown target 'tpu'", code=2)
         self.assertCleanError(["frobnicate"], r"unknown command", code=2)
+        for bad in ("yarn:4", "yarn:0.5:4096", "ntk:2", "yarn:4:x"):
+            self.assertCleanError(["compile", self.model, "-o", "x", "--rope-scaling", bad],
+                                  r"--rope-scaling '.*': expected none, linear", code=2)
 
     def test_executable_rejects_a_foreign_weights_file(self):
         exe = harness.compile_model(self.model, self.work.file("stale"))

@@ -5,7 +5,7 @@
 using namespace lmc::synth;
 
 PlanFn lmc::synth::findArchitecture(const std::string &arch) {
-  if (arch == "qwen3")
+  if (arch == "qwen3" || arch == "qwen3moe")
     return planQwen3;
   if (arch == "gpt-oss")
     return planGptOss;
@@ -14,4 +14,4 @@ PlanFn lmc::synth::findArchitecture(const std::string &arch) {
   return nullptr;
 }
 
-const char *lmc::synth::architectureNames() { return "qwen3, gpt-oss, deepseek2"; }
+const char *lmc::synth::architectureNames() { return "qwen3, qwen3moe, gpt-oss, deepseek2"; }

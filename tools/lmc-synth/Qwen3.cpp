@@ -1,4 +1,4 @@
-//===- Qwen3.cpp - Qwen3 dense models (llama.cpp arch "qwen3") ------------===//
+//===- Qwen3.cpp - Qwen3 models (llama.cpp archs "qwen3", "qwen3moe") ------===//
 //
 // Pre-norm decoder: RMSNorm -> GQA attention with per-head RMSNorm on Q and K
 // (QK-norm) before NEOX rope -> residual -> RMSNorm -> SwiGLU FFN ->
@@ -62,7 +62,13 @@ bool lmc::synth::planQwen3(const SynthOptions &o, const TypePolicy &types,
   const uint64_t qDim = uint64_t(o.heads) * o.headDim;
   const uint64_t kvDim = uint64_t(o.kvHeads) * o.headDim;
   const int nl = int(o.layers);
-  const std::string arch = "qwen3";
+  // qwen3moe: every layer's FFN is a mixture of experts (softmax over all,
+  // top k renormalised, as llama.cpp's qwen3moe does).
+  const std::string arch = o.arch;
+  const bool moe = arch == "qwen3moe";
+  TypePolicy expertTypes;
+  if (moe && !expertTypes.parse(o.expertType.empty() ? o.type : o.expertType, error))
+    return false;
 
   // Metadata: the keys and value types llama.cpp's qwen3 loader reads
   // (counts u32, eps/freq f32, flags bool).
@@ -82,6 +88,17 @@ bool lmc::synth::planQwen3(const SynthOptions &o, const TypePolicy &types,
   plan.set(arch + ".attention.value_length", Value::makeU32(o.headDim));
   plan.set(arch + ".rope.freq_base", Value::makeF32(o.ropeBase));
   plan.set(arch + ".attention.layer_norm_rms_epsilon", Value::makeF32(o.eps));
+  if (o.ropeScaling == "yarn") {
+    plan.set(arch + ".rope.scaling.type", Value::makeString("yarn"));
+    plan.set(arch + ".rope.scaling.factor", Value::makeF32(o.ropeFactor));
+    plan.set(arch + ".rope.scaling.original_context_length",
+             Value::makeU32(o.ropeOriginalContext));
+  }
+  if (moe) {
+    plan.set(arch + ".expert_count", Value::makeU32(o.experts));
+    plan.set(arch + ".expert_used_count", Value::makeU32(o.expertsUsed));
+    plan.set(arch + ".expert_feed_forward_length", Value::makeU32(o.expertFfn));
+  }
   addTokenizerMetadata(tok, plan);
 
   // Tensors, ne in ggml order ({input features, output features}).
@@ -110,6 +127,18 @@ bool lmc::synth::planQwen3(const SynthOptions &o, const TypePolicy &types,
     norm(p + "attn_q_norm.weight", o.headDim);
     norm(p + "attn_k_norm.weight", o.headDim);
     norm(p + "ffn_norm.weight", hidden);
+    if (moe) {
+      quant::Format ef = expertTypes.formatFor(WeightRole::Expert, i, nl, false);
+      auto expert = [&](const std::string &name, uint64_t in, uint64_t out) {
+        plan.tensors.push_back({name, {in, out, uint64_t(o.experts)}, ef,
+                                Init::normal(0.0, 1.0 / std::sqrt(double(in)))});
+      };
+      weight(p + "ffn_gate_inp.weight", hidden, o.experts, WeightRole::Router, i, inStd);
+      expert(p + "ffn_gate_exps.weight", hidden, o.expertFfn);
+      expert(p + "ffn_up_exps.weight", hidden, o.expertFfn);
+      expert(p + "ffn_down_exps.weight", o.expertFfn, hidden);
+      continue;
+    }
     weight(p + "ffn_gate.weight", hidden, ffn, WeightRole::FfnGate, i, inStd);
     weight(p + "ffn_up.weight", hidden, ffn, WeightRole::FfnUp, i, inStd);
     weight(p + "ffn_down.weight", ffn, hidden, WeightRole::FfnDown, i,
@@ -136,5 +165,11 @@ bool lmc::synth::planQwen3(const SynthOptions &o, const TypePolicy &types,
   c["rope_base"] = jsonFloat(o.ropeBase);
   c["eps"] = jsonFloat(o.eps);
   c["tied"] = o.tied;
+  c["rope_scaling"] = o.ropeScaling;
+  if (moe) {
+    c["experts"] = o.experts;
+    c["experts_used"] = o.expertsUsed;
+    c["expert_ffn"] = o.expertFfn;
+  }
   return true;
 }

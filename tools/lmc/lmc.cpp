@@ -2,10 +2,12 @@
 //
 //   lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]
 //                            [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse]
+//                            [--rope-scaling none|linear:F|yarn:F:CTX]
 //   lmc import  MODEL [-o FILE.mlir]
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Driver.h"
+#include "frontends/Import.h"
 
 #include <cstdio>
 #include <cstring>
@@ -17,11 +19,13 @@ namespace {
 const char *kUsage =
     "usage: lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]\n"
     "                   [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse]\n"
+    "                   [--rope-scaling none|linear:F|yarn:F:CTX]\n"
     "       lmc import MODEL [-o FILE.mlir]\n"
     "\n"
     "MODEL is a .gguf file. `compile` writes OUT (an executable by default,\n"
     "with its weights beside it as OUT.weights); `import` prints the model as\n"
-    "primitive tfm IR.\n";
+    "primitive tfm IR. --rope-scaling replaces the file's rope scaling, e.g.\n"
+    "yarn:4:32768 for Qwen3 at 128K.\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "lmc: error: %s\n", message.c_str());
@@ -69,7 +73,8 @@ int runCompile(ArgParser &p) {
   while (!p.done() && p.error.empty()) {
     const std::string &arg = p.args[p.next];
     if (p.take("-o", options.outputPath) || p.take("--target", options.target) ||
-        p.take("--gpu-arch", options.gpuArch) || p.take("--emit", emit))
+        p.take("--gpu-arch", options.gpuArch) || p.take("--emit", emit) ||
+        p.take("--rope-scaling", options.ropeScaling))
       continue;
     if (arg == "--no-fuse") {
       options.fuse = false;
@@ -87,6 +92,12 @@ int runCompile(ArgParser &p) {
     return usageError(p.error);
   if (options.modelPath.empty())
     return usageError("compile needs a MODEL");
+  if (!options.ropeScaling.empty()) {
+    lmc::frontend::RopeParams rope;
+    std::string error;
+    if (!lmc::frontend::parseRopeScaling(options.ropeScaling, rope, error))
+      return usageError(error);
+  }
   if (options.target != "cpu" && options.target != "cuda")
     return usageError("unknown target '" + options.target + "' (cpu or cuda)");
   static const std::pair<const char *, lmc::EmitKind> kinds[] = {
