@@ -36,6 +36,11 @@ bool planGptOss(const SynthOptions &opts, const TypePolicy &types,
 bool planDeepSeek2(const SynthOptions &opts, const TypePolicy &types,
                    const TokenizerData &tok, ModelPlan &plan, std::string &error);
 
+/// Plans the model `opts` describes with `tok`: the architecture's planner,
+/// then the value grids (HFLayout.h) and the block-size check.
+bool planModel(const SynthOptions &opts, const TokenizerData &tok,
+               ModelPlan &plan, std::string &error);
+
 /// The planner for an architecture name, or null.
 PlanFn findArchitecture(const std::string &arch);
 /// Comma-separated names of the supported architectures.

@@ -3,6 +3,7 @@
 #include "tools/lmc-synth/SynthCommon.h"
 
 #include "frontends/gguf/GGUFWriter.h"
+#include "tools/lmc-synth/SynthValues.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -151,66 +152,6 @@ bool lmc::synth::checkBlockSizes(const ModelPlan &plan,
   return true;
 }
 
-namespace {
-/// Produces one tensor's bytes row by row.
-bool fillTensor(const TensorPlan &t, uint64_t seed, quant::Format storage,
-                uint8_t *dst, std::string &error) {
-  const int64_t n = int64_t(t.ne[0]);
-  uint64_t rows = 1;
-  for (size_t i = 1; i < t.ne.size(); ++i)
-    rows *= t.ne[i];
-  const int64_t outRowBytes = quant::rowBytes(storage, n);
-  const int64_t encRowBytes = quant::rowBytes(t.format, n);
-  std::vector<float> row(n), decoded;
-  std::vector<uint8_t> encoded;
-  const bool viaFormat = storage != t.format;
-  if (viaFormat) {
-    decoded.resize(n);
-    encoded.resize(size_t(encRowBytes));
-  }
-  Rng rng(tensorSeed(seed, t.name));
-  for (uint64_t r = 0; r < rows; ++r) {
-    for (int64_t i = 0; i < n; ++i) {
-      double v;
-      if (t.init.kind == Init::Normal) {
-        v = t.init.a + t.init.b * rng.normal();
-      } else {
-        double u = rng.uniform();
-        bool negative = false;
-        if (t.init.kind == Init::SignedUniform) {
-          // The top half of the unit interval picks the sign; rescale the
-          // rest back to a full uniform.
-          negative = u >= 0.5;
-          u = negative ? 2.0 * u - 1.0 : 2.0 * u;
-        }
-        v = t.init.a + (t.init.b - t.init.a) * u;
-        if (negative)
-          v = -v;
-      }
-      row[i] = float(v);
-    }
-    uint8_t *out = dst + r * uint64_t(outRowBytes);
-    if (!viaFormat) {
-      if (!quant::quantizeRow(storage, row.data(), out, n)) {
-        error = std::string("cannot encode a row as ") +
-                quant::formatName(storage);
-        return false;
-      }
-      continue;
-    }
-    // Twin: encode in the tensor's own format, decode, store the floats.
-    if (!quant::quantizeRow(t.format, row.data(), encoded.data(), n) ||
-        !quant::dequantizeRow(t.format, encoded.data(), decoded.data(), n)) {
-      error = std::string("cannot round-trip a row through ") +
-              quant::formatName(t.format);
-      return false;
-    }
-    std::memcpy(out, decoded.data(), size_t(n) * sizeof(float));
-  }
-  return true;
-}
-} // namespace
-
 bool lmc::synth::writeModel(const ModelPlan &plan, uint64_t seed,
                             const std::string &path, bool twin,
                             std::string &error) {
@@ -221,6 +162,9 @@ bool lmc::synth::writeModel(const ModelPlan &plan, uint64_t seed,
     w.setU32("general.file_type", 0);
     w.erase("general.quantization_version");
   }
+  // Tensors are filled one at a time, in order, so the streams advance
+  // sequentially.
+  auto values = std::make_shared<ModelValues>(plan, seed);
   for (const TensorPlan &t : plan.tensors) {
     quant::Format storage = twin ? quant::Format::F32 : t.format;
     int typeId = quant::ggmlTypeId(storage);
@@ -230,8 +174,15 @@ bool lmc::synth::writeModel(const ModelPlan &plan, uint64_t seed,
       return false;
     }
     const TensorPlan *tp = &t;
-    auto fill = [tp, seed, storage](uint8_t *dst, std::string &err) {
-      return fillTensor(*tp, seed, storage, dst, err);
+    uint64_t rows = 1;
+    for (size_t i = 1; i < t.ne.size(); ++i)
+      rows *= t.ne[i];
+    // The twin stores what the tensor's own format decodes to.
+    auto fill = [tp, values, storage, rows](uint8_t *dst, std::string &err) {
+      if (storage == tp->format)
+        return values->encoded(*tp, 0, rows, dst, err);
+      return values->decoded(*tp, 0, rows, reinterpret_cast<float *>(dst),
+                             err);
     };
     if (!w.addTensor(t.name, t.ne, gguf::GGMLType(typeId), fill, error))
       return false;

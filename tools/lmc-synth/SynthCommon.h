@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -70,6 +71,18 @@ struct SynthOptions {
   uint32_t expertGroupsUsed = 2;
   float routedScale = 2.5f;
   float mscaleAllDim = 1.0f;
+
+  /// --type was given on the command line (with --hf-out it otherwise
+  /// follows --hf-dtype).
+  bool typeGiven = false;
+
+  // The same model as a Hugging Face checkpoint folder (--hf-out).
+  std::string hfOut;
+  std::string hfDtype = "bf16";
+  uint64_t hfShardMb = 0;
+  /// DeepSeek-V3's FP8 block-scaled projections; unset: on for deepseek2
+  /// with --hf-out and --hf-dtype bf16 (resolveHFOptions).
+  std::optional<bool> hfFp8;
 };
 
 //===----------------------------------------------------------------------===//
@@ -87,6 +100,8 @@ public:
   /// Approximately standard normal: Irwin-Hall sum of four 16-bit uniforms
   /// from one 64-bit draw, rescaled to unit variance (bounded by +-3.46).
   double normal();
+  /// Skips `n` values: uniform() and normal() take one draw each.
+  void discard(uint64_t n) { engine.discard(n); }
 
 private:
   std::mt19937_64 engine;
@@ -158,12 +173,28 @@ struct Init {
   }
 };
 
+/// Where an F32-stored tensor's values are snapped before they are stored,
+/// so that a Hugging Face checkpoint of the same model holds them exactly
+/// (SynthValues.h). Other formats are their own grid.
+enum class ValueGrid {
+  None,
+  /// Rounded to bf16 (--type bf16: norms, biases, DeepSeek's attn_k_b/v_b).
+  BF16,
+  /// E4M3 codes times an f32 scale per 128 x 128 block of the checkpoint's
+  /// [out, in] matrix (DeepSeek-V3 FP8, --hf-fp8).
+  Fp8Blocks,
+  /// The same, with the blocks of DeepSeek's kv_b_proj, of which
+  /// attn_k_b and attn_v_b are the per-head key and value parts.
+  Fp8KvB,
+};
+
 /// One tensor of the model.
 struct TensorPlan {
   std::string name;
   std::vector<uint64_t> ne; // ggml order: ne[0] = input features
   quant::Format format = quant::Format::F32;
   Init init;
+  ValueGrid grid = ValueGrid::None;
 };
 
 /// A whole model: metadata in write order, tensors in write order, and the
@@ -189,7 +220,8 @@ bool checkBlockSizes(const ModelPlan &plan, const std::string &typeName,
 
 /// Writes the model to `path`. With `twin`, every non-F32 tensor is written
 /// as F32 holding exactly its decoded values, and general.file_type says
-/// F32. Values are a function of (seed, tensor name) only.
+/// F32. Values are a function of (seed, tensor name) only, except on the
+/// Fp8KvB grid (of the layer's attn_k_b and attn_v_b together).
 bool writeModel(const ModelPlan &plan, uint64_t seed, const std::string &path,
                 bool twin, std::string &error);
 
