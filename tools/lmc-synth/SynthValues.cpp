@@ -48,8 +48,8 @@ bool rangeError(const TensorPlan &t, uint64_t row0, uint64_t n,
 }
 } // namespace
 
-void lmc::synth::quantizeFp8Band(const float *x, uint64_t rows, uint64_t cols,
-                                 uint8_t *codes, float *values, float *scales) {
+void lmc::synth::fp8BandScales(const float *x, uint64_t rows, uint64_t cols,
+                               float *scales) {
   for (uint64_t c0 = 0, b = 0; c0 < cols; c0 += kFp8Block, ++b) {
     const uint64_t c1 = std::min(cols, c0 + kFp8Block);
     float amax = 0.0f;
@@ -57,15 +57,27 @@ void lmc::synth::quantizeFp8Band(const float *x, uint64_t rows, uint64_t cols,
       for (uint64_t c = c0; c < c1; ++c)
         amax = std::max(amax, std::fabs(x[r * cols + c]));
     // The largest magnitude maps to E4M3's largest finite value.
-    const float scale = amax > 0.0f ? amax / 448.0f : 1.0f;
-    scales[b] = scale;
-    for (uint64_t r = 0; r < rows; ++r)
-      for (uint64_t c = c0; c < c1; ++c) {
-        uint64_t i = r * cols + c;
-        codes[i] = quant::quantizeE4M3(x[i] / scale);
-        values[i] = quant::e4m3fnToF32(codes[i]) * scale;
-      }
+    scales[b] = amax > 0.0f ? amax / 448.0f : 1.0f;
   }
+}
+
+void lmc::synth::quantizeFp8Band(const float *x, uint64_t rows, uint64_t cols,
+                                 uint8_t *codes, float *values, float *scales) {
+  // E4M3 values by code (quant::e4m3fnToF32 once per code, not per element).
+  static const std::vector<float> kValue = [] {
+    std::vector<float> v(256);
+    for (unsigned c = 0; c < 256; ++c)
+      v[c] = quant::e4m3fnToF32(uint8_t(c));
+    return v;
+  }();
+  fp8BandScales(x, rows, cols, scales);
+  for (uint64_t r = 0; r < rows; ++r)
+    for (uint64_t c = 0; c < cols; ++c) {
+      const uint64_t i = r * cols + c;
+      const float scale = scales[c / kFp8Block];
+      codes[i] = quant::quantizeE4M3(x[i] / scale);
+      values[i] = kValue[codes[i]] * scale;
+    }
 }
 
 struct ModelValues::Stream {
@@ -186,7 +198,7 @@ bool ModelValues::decoded(const TensorPlan &t, uint64_t row0, uint64_t n,
 }
 
 const Fp8BlockRow *ModelValues::fp8Band(const TensorPlan &t, uint64_t row,
-                                        std::string &error) {
+                                        std::string &error, bool scalesOnly) {
   if (t.grid != ValueGrid::Fp8Blocks) {
     error = "tensor '" + t.name + "' is not on the FP8 block grid";
     return nullptr;
@@ -196,22 +208,27 @@ const Fp8BlockRow *ModelValues::fp8Band(const TensorPlan &t, uint64_t row,
     return nullptr;
   }
   const uint64_t matrixRows = t.ne.size() > 1 ? t.ne[1] : 1, cols = t.ne[0];
-  const uint64_t inMatrix = row % matrixRows;
-  const uint64_t first = row - inMatrix % kFp8Block;
-  if (bandName == t.name && band.firstRow == first)
+  const uint64_t first = row - row % matrixRows % kFp8Block;
+  if (bandName == t.name && band.firstRow == first &&
+      (band.hasCodes || scalesOnly))
     return &band;
   band.firstRow = first;
-  band.numRows = std::min(kFp8Block, matrixRows - (first % matrixRows));
+  band.numRows = std::min(kFp8Block, matrixRows - first % matrixRows);
   band.cols = cols;
+  band.hasCodes = !scalesOnly;
   std::vector<float> x(band.numRows * cols);
   bandName.clear();
   if (!raw(t, first, band.numRows, x.data(), error))
     return nullptr;
-  band.codes.resize(x.size());
-  band.values.resize(x.size());
   band.scales.resize((cols + kFp8Block - 1) / kFp8Block);
-  quantizeFp8Band(x.data(), band.numRows, cols, band.codes.data(),
-                  band.values.data(), band.scales.data());
+  if (scalesOnly) {
+    fp8BandScales(x.data(), band.numRows, cols, band.scales.data());
+  } else {
+    band.codes.resize(x.size());
+    band.values.resize(x.size());
+    quantizeFp8Band(x.data(), band.numRows, cols, band.codes.data(),
+                    band.values.data(), band.scales.data());
+  }
   bandName = t.name;
   return &band;
 }

