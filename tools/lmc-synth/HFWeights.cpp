@@ -630,11 +630,13 @@ bool lmc::synth::checkHFWeights(const ModelPlan &plan, const SynthOptions &opts,
 }
 
 bool lmc::synth::writeHFWeights(const ModelPlan &plan, const SynthOptions &opts,
-                                const std::string &dir, std::string &error) {
+                                const std::string &dir, std::string &error,
+                                uint64_t chunkBytes) {
   std::vector<HFTensor> tensors;
   if (!planTensors(plan, opts, tensors, error))
     return false;
   hf::SafeTensorsWriter w;
+  w.setChunkBytes(chunkBytes);
   // transformers refuses safetensors without the "format" metadata.
   w.setMetadata("format", "pt");
   for (const HFTensor &t : tensors) {

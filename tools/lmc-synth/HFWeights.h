@@ -31,9 +31,12 @@ bool checkHFWeights(const ModelPlan &plan, const SynthOptions &opts,
 /// Writes DIR/model.safetensors, or, when the tensors exceed --hf-shard-mb
 /// MiB, DIR/model-0000i-of-0000N.safetensors + model.safetensors.index.json.
 /// Before writing, checks every tensor name against frontends/hf's mapping
-/// (the GGUF names it stands for must be the ones it is made of).
+/// (the GGUF names it stands for must be the ones it is made of). Bytes are
+/// produced in pieces of at most `chunkBytes` (the file does not depend on
+/// it).
 bool writeHFWeights(const ModelPlan &plan, const SynthOptions &opts,
-                    const std::string &dir, std::string &error);
+                    const std::string &dir, std::string &error,
+                    uint64_t chunkBytes = 16ull << 20);
 
 /// The ggml MXFP4 block (scale byte, then byte j = element j | element
 /// j + 16 << 4) as Hugging Face / OpenAI store it: 16 bytes, byte m =
