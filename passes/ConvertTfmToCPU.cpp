@@ -35,8 +35,6 @@ using namespace lmc::tfm;
 
 namespace {
 
-constexpr StringLiteral kWeightsArgAttr = "tfm.weights";
-
 //===----------------------------------------------------------------------===//
 // Type conversion
 //===----------------------------------------------------------------------===//
@@ -48,10 +46,7 @@ struct CPUTypeConverter : TypeConverter {
       return MemRefType::get(t.getShape(), t.getElementType());
     });
     addConversion([](KVCacheType t) -> Type { return getCacheMemRefType(t); });
-    addConversion([](WeightType t) -> Type {
-      return MemRefType::get({t.getSizeInBytes()},
-                             IntegerType::get(t.getContext(), 8));
-    });
+    addConversion([](WeightType t) -> Type { return weightBytesType(t.getContext()); });
   }
 };
 
@@ -64,20 +59,13 @@ struct WeightOpLowering : OpConversionPattern<WeightOp> {
   LogicalResult
   matchAndRewrite(WeightOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
-        op, op.getNameAttr());
-    if (!decl || !decl.getOffset())
-      return op.emitOpError("weight '")
-             << op.getName() << "' has no offset in the weights file";
-    auto fn = op->getParentOfType<func::FuncOp>();
-    if (!fn || fn.getNumArguments() == 0 ||
-        !fn.getArgAttr(0, kWeightsArgAttr))
-      return op.emitOpError("is not in a function with a weights argument");
-    Location loc = op.getLoc();
-    Value offset = arith::ConstantIndexOp::create(rewriter, loc, *decl.getOffset());
-    Type type = getTypeConverter()->convertType(op.getType());
-    rewriter.replaceOpWithNewOp<memref::ViewOp>(op, type, fn.getArgument(0),
-                                                offset, ValueRange{});
+    WeightDeclOp decl = lookupWeightDecl(op.getResult());
+    if (!decl)
+      return op.emitOpError("weight '") << op.getName() << "' is not declared";
+    FailureOr<Value> bytes = viewWeightBytes(rewriter, op.getLoc(), op, decl);
+    if (failed(bytes))
+      return failure();
+    rewriter.replaceOp(op, *bytes);
     return success();
   }
 };
@@ -87,11 +75,14 @@ struct DequantizeOpLowering : OpConversionPattern<DequantizeOp> {
   LogicalResult
   matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto weight = cast<WeightType>(op.getWeight().getType());
+    FailureOr<WeightAccess> accessOr = getWeightAccess(op, op.getWeight());
+    if (failed(accessOr))
+      return failure();
+    const WeightAccess &access = *accessOr;
     Location loc = op.getLoc();
     MemRefType resultType = memrefTypeOf(op.getResult());
-    // f32 weights are used in place.
-    if (weight.getStorage() == StorageType::f32) {
+    // Contiguous f32 weights are used in place.
+    if (access.type().getStorage() == StorageType::f32 && access.isContiguous()) {
       Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
       rewriter.replaceOpWithNewOp<memref::ViewOp>(op, resultType,
                                                   adaptor.getWeight(), zero,
@@ -99,11 +90,13 @@ struct DequantizeOpLowering : OpConversionPattern<DequantizeOp> {
       return success();
     }
     Value out = allocBuffer(rewriter, loc, resultType, {});
-    int64_t cols = weight.getShape().back();
+    int64_t cols = access.type().getShape().back();
     Value rows = reshapeBuffer(rewriter, loc, out,
-                               {weight.getNumElements() / cols, cols});
-    auto kernel = getDequantizeKernel(rewriter, op->getParentOfType<ModuleOp>(), weight);
-    func::CallOp::create(rewriter, loc, kernel, ValueRange{adaptor.getWeight(), rows});
+                               {access.type().getNumElements() / cols, cols});
+    auto kernel = getDequantizeKernel(rewriter, op->getParentOfType<ModuleOp>(), access);
+    if (failed(callWithWeight(rewriter, loc, op, kernel, {rows}, op.getWeight(),
+                              adaptor.getWeight())))
+      return failure();
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -114,15 +107,19 @@ struct EmbeddingOpLowering : OpConversionPattern<EmbeddingOp> {
   LogicalResult
   matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    FailureOr<WeightAccess> access = getWeightAccess(op, op.getTable());
+    if (failed(access))
+      return failure();
     Location loc = op.getLoc();
     Value ids = adaptor.getIds();
     Value out = allocFor(rewriter, loc, op.getResult(), dimOf(rewriter, loc, ids, 0));
-    auto kernel = getEmbeddingKernel(rewriter, op->getParentOfType<ModuleOp>(),
-                                     cast<WeightType>(op.getTable().getType()));
+    auto kernel = getEmbeddingKernel(rewriter, op->getParentOfType<ModuleOp>(), *access);
     // Ids of any rank gather rows one after another.
     Value flatIds = reshapeBuffer(rewriter, loc, ids, {ShapedType::kDynamic});
-    func::CallOp::create(rewriter, loc, kernel,
-                         ValueRange{adaptor.getTable(), flatIds, asRows(rewriter, loc, out)});
+    if (failed(callWithWeight(rewriter, loc, op, kernel,
+                              {flatIds, asRows(rewriter, loc, out)}, op.getTable(),
+                              adaptor.getTable())))
+      return failure();
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -134,16 +131,20 @@ struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto weight = cast<WeightType>(op.getWeight().getType());
+    FailureOr<WeightAccess> access = getWeightAccess(op, op.getWeight());
+    if (failed(access))
+      return failure();
     MemRefType resultType = memrefTypeOf(op.getResult());
     Value x = asRows(rewriter, loc, adaptor.getInput());
     Value rows = dimOf(rewriter, loc, x, 0);
     Value y = allocBuffer(rewriter, loc,
-                          MemRefType::get({ShapedType::kDynamic, weight.getShape()[0]},
+                          MemRefType::get({ShapedType::kDynamic, access->type().getShape()[0]},
                                           rewriter.getF32Type()),
                           rows);
-    auto kernel = getMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(), weight);
-    func::CallOp::create(rewriter, loc, kernel, ValueRange{x, adaptor.getWeight(), y});
+    auto kernel = getMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(), *access);
+    if (failed(callWithWeight(rewriter, loc, op, kernel, {x, y}, op.getWeight(),
+                              adaptor.getWeight())))
+      return failure();
     rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, y, resultType.getShape()));
     return success();
   }

@@ -17,7 +17,16 @@ def Tfm_StorageType : I32EnumAttr<"StorageType", "weight storage format", [
     I32EnumAttrCase<"q4_k", 5>,
     I32EnumAttrCase<"q6_k", 6>,
     // 32 FP4 (E2M1) values with one E8M0 scale (GGUF type 39, OCP MX).
-    I32EnumAttrCase<"mxfp4", 7>
+    I32EnumAttrCase<"mxfp4", 7>,
+    // FP8 E4M3FN elements (DeepSeek-V3 checkpoints); their 128x128 block
+    // scales are a companion f32 weight (tfm.weight_decl `scales`).
+    I32EnumAttrCase<"e4m3", 8>,
+    // 32 FP4 (E2M1) values in 16 bytes, element 2m in the low nibble of byte
+    // m and 2m+1 in the high one (OpenAI's checkpoint order); the E8M0 scale
+    // of each block is in a companion e8m0 weight.
+    I32EnumAttrCase<"mxfp4_oai", 9>,
+    // One E8M0 exponent byte per element: the scales of mxfp4_oai weights.
+    I32EnumAttrCase<"e8m0", 10>
   ]> {
   let cppNamespace = "::lmc::tfm";
   let genSpecializedAttr = 0;

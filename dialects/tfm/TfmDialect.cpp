@@ -45,10 +45,13 @@ int64_t lmc::tfm::getBlockElements(StorageType storage) {
   case StorageType::f32:
   case StorageType::f16:
   case StorageType::bf16:
+  case StorageType::e4m3:
+  case StorageType::e8m0:
     return 1;
   case StorageType::q8_0:
   case StorageType::q4_0:
   case StorageType::mxfp4:
+  case StorageType::mxfp4_oai:
     return 32;
   case StorageType::q4_k:
   case StorageType::q6_k:
@@ -74,8 +77,17 @@ int64_t lmc::tfm::getBlockBytes(StorageType storage) {
     return 128 + 64 + 16 + 2;
   case StorageType::mxfp4:
     return 1 + 16;
+  case StorageType::e4m3:
+  case StorageType::e8m0:
+    return 1;
+  case StorageType::mxfp4_oai:
+    return 16;
   }
   llvm_unreachable("unknown storage type");
+}
+
+bool lmc::tfm::needsScales(StorageType storage) {
+  return storage == StorageType::e4m3 || storage == StorageType::mxfp4_oai;
 }
 
 //===----------------------------------------------------------------------===//

@@ -73,6 +73,52 @@ LogicalResult expectShape(Operation *op, ArrayRef<int64_t> actual,
 LogicalResult WeightDeclOp::verify() {
   if (std::optional<int64_t> offset = getOffset(); offset && *offset < 0)
     return emitOpError("offset must be non-negative");
+  WeightType type = getWeightType();
+  if (std::optional<ArrayRef<int64_t>> slices = getSliceOffsets()) {
+    if (type.getRank() < 2 || int64_t(slices->size()) != type.getShape()[0])
+      return emitOpError("slice_offsets needs one offset per slice of the leading dimension (")
+             << type.getShape()[0] << ")";
+    if (llvm::any_of(*slices, [](int64_t o) { return o < 0; }))
+      return emitOpError("slice_offsets must be non-negative");
+  }
+  if (getRowStride() < 1)
+    return emitOpError("row_stride must be at least 1");
+  if (needsScales(type.getStorage()) != bool(getScales()))
+    return emitOpError(needsScales(type.getStorage()) ? "a " : "a weight stored as ")
+           << stringifyStorageType(type.getStorage())
+           << (needsScales(type.getStorage()) ? " weight needs a scales weight"
+                                              : " takes no scales weight");
+  return success();
+}
+
+LogicalResult WeightDeclOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  if (!getScales())
+    return success();
+  auto scales = symbolTable.lookupNearestSymbolFrom<WeightDeclOp>(*this, getScalesAttr());
+  if (!scales)
+    return emitOpError("scales '") << *getScales() << "' does not name a tfm.weight_decl";
+  WeightType type = getWeightType(), scaleType = scales.getWeightType();
+  ArrayRef<int64_t> shape = type.getShape();
+  SmallVector<int64_t> expected(shape.drop_back(2));
+  int64_t rows = shape.size() >= 2 ? shape[shape.size() - 2] : 1, cols = shape.back();
+  StorageType scaleStorage;
+  if (type.getStorage() == StorageType::e4m3) {
+    expected.append({(rows + kFp8ScaleBlock - 1) / kFp8ScaleBlock,
+                     (cols + kFp8ScaleBlock - 1) / kFp8ScaleBlock});
+    scaleStorage = StorageType::f32;
+  } else {
+    expected.append({rows, cols / 32});
+    scaleStorage = StorageType::e8m0;
+  }
+  if (shape.size() < 2)
+    expected.erase(expected.begin());
+  if (scaleType.getShape() != ArrayRef<int64_t>(expected) ||
+      scaleType.getStorage() != scaleStorage)
+    return emitOpError("scales must be !tfm.weight<")
+           << shapeStr(expected) << ", " << stringifyStorageType(scaleStorage) << ">, not "
+           << scaleType;
+  if (scales.getScales())
+    return emitOpError("scales must not have scales of their own");
   return success();
 }
 

@@ -43,6 +43,10 @@ struct KVCacheResource
 /// Elements per block and bytes per block of a storage format.
 int64_t getBlockElements(StorageType storage);
 int64_t getBlockBytes(StorageType storage);
+/// Whether a format's scales live in a companion weight (e4m3, mxfp4_oai).
+bool needsScales(StorageType storage);
+/// Rows and columns of the FP8 block scales (128 x 128 blocks).
+constexpr int64_t kFp8ScaleBlock = 128;
 } // namespace lmc::tfm
 
 #define GET_OP_CLASSES

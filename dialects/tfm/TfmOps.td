@@ -26,23 +26,41 @@ def Tfm_KVCacheResource : Resource<"::lmc::tfm::KVCacheResource">;
 // Weights
 //===----------------------------------------------------------------------===//
 
-def Tfm_WeightDeclOp : Tfm_Op<"weight_decl", [Symbol, IsolatedFromAbove]> {
+def Tfm_WeightDeclOp : Tfm_Op<"weight_decl", [Symbol, IsolatedFromAbove,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "declares a tensor of the weights file";
   let description = [{
     ```mlir
     tfm.weight_decl @"blk.0.attn_q.weight" : !tfm.weight<2048x1024, q8_0> at 4096
     ```
-    `offset` is the tensor's byte offset from the start of the weights file;
-    lowerings address the mapped file with it. It may be omitted in IR that
-    is only transformed, never lowered.
+    `offset` is the tensor's byte offset in the weights (the model's weight
+    files mapped one after another); lowerings address the mapping with it.
+    It may be omitted in IR that is only transformed, never lowered.
+
+    How the bytes are laid out, when not as one row-major block (Hugging
+    Face checkpoints, read in place):
+    - `slice_offsets`: the byte offset, from `offset`, of each slice along
+      the leading dimension (per-expert tensors stored apart);
+    - `row_stride`: stored rows per row of the weight (2: every other row of
+      a stored tensor, e.g. GPT-OSS's interleaved gate_up_proj);
+    - `scales`: the companion weight of an e4m3 weight (f32 block scales,
+      `[..., ceil(rows/128), ceil(cols/128)]`) or of an mxfp4_oai one (e8m0,
+      `[..., rows, cols/32]`), laid out by its own declaration.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Tfm_WeightType>:$type,
-                       OptionalAttr<I64Attr>:$offset);
+                       OptionalAttr<I64Attr>:$offset,
+                       OptionalAttr<DenseI64ArrayAttr>:$slice_offsets,
+                       DefaultValuedAttr<I64Attr, "1">:$row_stride,
+                       OptionalAttr<FlatSymbolRefAttr>:$scales);
   let assemblyFormat = "$sym_name `:` $type (`at` $offset^)? attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     ::lmc::tfm::WeightType getWeightType() {
       return ::llvm::cast<::lmc::tfm::WeightType>(getType());
+    }
+    /// One row-major block of getSizeInBytes() bytes at `offset`.
+    bool isContiguous() {
+      return !getSliceOffsets() && getRowStride() == 1 && !getScales();
     }
   }];
 }

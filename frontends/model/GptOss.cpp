@@ -45,6 +45,8 @@ LogicalResult lmc::frontend::buildGptOss(GraphBuilder &g, const ModelConfig &c) 
   moe.ffn = c.expertFfn;
   moe.routing = tfm::MoeRouting::topk_softmax;
   moe.activation = tfm::GatedActivation::clamped_swiglu;
+  moe.alpha = float(c.swigluAlpha);
+  moe.limit = float(c.swigluLimit);
 
   Value x = g.embedding("token_embd.weight", tokens, c.vocab, c.hidden);
   for (int64_t l = 0; l < c.layers; ++l) {

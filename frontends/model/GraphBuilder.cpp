@@ -89,13 +89,41 @@ Value GraphBuilder::weight(StringRef name, ArrayRef<int64_t> shape) {
          shapeString(shape));
     return WeightOp::create(b, location, placeholder, name);
   }
-  if (declared.insert(name).second) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    WeightDeclOp::create(b, location, name, type,
-                         b.getI64IntegerAttr((int64_t)info.offset));
-  }
+  if (declared.insert(name).second && !declare(name, type, info))
+    return WeightOp::create(b, location, placeholder, name);
   return WeightOp::create(b, location, type, name);
+}
+
+bool GraphBuilder::declare(StringRef name, WeightType type, const WeightInfo &info) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  FlatSymbolRefAttr scales;
+  if (!info.scales.empty()) {
+    auto it = model.weights.find(info.scales);
+    if (it == model.weights.end()) {
+      fail("tensor '" + name.str() + "' names missing scales '" + info.scales + "'");
+      return false;
+    }
+    const WeightInfo &scaleInfo = it->second;
+    auto scaleType = WeightType::getChecked([&] { return emitError(location); }, b.getContext(),
+                                            ArrayRef<int64_t>(scaleInfo.shape), scaleInfo.storage);
+    if (!scaleType || !scaleInfo.scales.empty()) {
+      fail("scales '" + info.scales + "' of tensor '" + name.str() + "' are malformed");
+      return false;
+    }
+    if (declared.insert(info.scales).second)
+      declare(info.scales, scaleType, scaleInfo);
+    scales = FlatSymbolRefAttr::get(b.getContext(), info.scales);
+  }
+  auto decl = WeightDeclOp::create(
+      b, location, name, type, b.getI64IntegerAttr((int64_t)info.offset),
+      info.sliceOffsets.empty() ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(info.sliceOffsets),
+      uint64_t(info.rowStride), scales);
+  if (mlir::failed(decl.verify())) {
+    fail("tensor '" + name.str() + "' has an invalid layout");
+    return false;
+  }
+  return true;
 }
 
 Value GraphBuilder::constant(float value) {

@@ -127,6 +127,8 @@ private:
   mlir::RankedTensorType tensor(llvm::ArrayRef<int64_t> shape);
   llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);
   mlir::Value binary(llvm::StringRef kind, mlir::Value a, mlir::Value b);
+  /// Emits the tfm.weight_decl of `name` (and of its scales, once).
+  bool declare(llvm::StringRef name, tfm::WeightType type, const WeightInfo &info);
 
   mlir::ModuleOp module;
   const ModelDescription &model;

@@ -21,7 +21,15 @@ namespace lmc::frontend {
 struct WeightInfo {
   std::vector<int64_t> shape;
   tfm::StorageType storage;
-  uint64_t offset; ///< byte offset in the weights file
+  uint64_t offset; ///< byte offset in the weights
+  /// Read in place from a layout other than one row-major block (tensors of
+  /// Hugging Face checkpoints; tfm.weight_decl documents each field):
+  /// per-slice offsets of the leading dimension, relative to `offset`...
+  std::vector<int64_t> sliceOffsets;
+  /// ...stored rows per row...
+  int64_t rowStride = 1;
+  /// ...and the weight holding the block scales of e4m3 and mxfp4_oai data.
+  std::string scales;
 };
 
 struct RopeParams {
@@ -61,6 +69,8 @@ struct ModelConfig {
   bool normalizeExpertWeights = false;
   double expertWeightsScale = 1.0;
   int64_t expertGroups = 1, expertGroupsUsed = 1;
+  /// GPT-OSS's clamped SwiGLU (llama.cpp hard-codes these).
+  double swigluAlpha = 1.702, swigluLimit = 7.0;
 
   // Multi-head latent attention (DeepSeek): query LoRA rank (0: none), the
   // latent width, per-head nope/rope/value widths.

@@ -30,17 +30,6 @@ MemRefType rows(MLIRContext *ctx, int64_t dim, Type element) {
   return MemRefType::get({ShapedType::kDynamic, dim}, element);
 }
 
-MemRefType bytesOf(WeightType weight) {
-  return MemRefType::get({weight.getSizeInBytes()}, IntegerType::get(weight.getContext(), 8));
-}
-
-std::string shapeKey(ArrayRef<int64_t> shape) {
-  std::string s;
-  for (int64_t d : shape)
-    s += "_" + std::to_string(d);
-  return s;
-}
-
 /// The f32 at element `index` of a weight stored as f32 (a bias).
 Value loadF32Element(ImplicitLocOpBuilder &b, Value bytes, Value index) {
   Value offset = arith::MulIOp::create(b, index, constIndex(b, 4));
@@ -128,22 +117,24 @@ func::FuncOp lmc::cpu::getTopKKernel(OpBuilder &builder, ModuleOp module, int64_
 }
 
 func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module,
-                                             WeightType weight, int64_t slots,
+                                             const WeightAccess &weight, int64_t slots,
                                              bool sharedInput, WeightType bias) {
   MLIRContext *ctx = module.getContext();
-  int64_t experts = weight.getShape()[0], n = weight.getShape()[1], k = weight.getShape()[2];
+  ArrayRef<int64_t> shape = weight.type().getShape();
+  int64_t experts = shape[0], n = shape[1];
   Type f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32);
-  SmallVector<Type> args{rows(ctx, k, f32), bytesOf(weight),
-                         MemRefType::get({ShapedType::kDynamic}, i32), rows(ctx, n, f32)};
+  SmallVector<Type> args{rows(ctx, shape[2], f32), MemRefType::get({ShapedType::kDynamic}, i32),
+                         rows(ctx, n, f32)};
   if (bias)
-    args.push_back(bytesOf(bias));
-  std::string name = "lmc_expert_matmul_" + stringifyStorageType(weight.getStorage()).str() +
-                     shapeKey(weight.getShape()) + "_s" + std::to_string(slots) +
+    args.push_back(weightBytesType(ctx));
+  weight.appendArgTypes(ctx, args);
+  std::string name = "lmc_expert_matmul_" + weight.key() + "_s" + std::to_string(slots) +
                      (sharedInput ? "_shared" : "") + (bias ? "_bias" : "");
   return getOrCreateKernel(builder, module, name, args, [&](ImplicitLocOpBuilder &b,
                                                             ValueRange a) {
-    Value x = a[0], w = a[1], ids = a[2], y = a[3];
-    Value biasBytes = bias ? a[4] : Value();
+    Value x = a[0], ids = a[1], y = a[2];
+    Value biasBytes = bias ? a[3] : Value();
+    WeightReader w(weight, a.drop_front(bias ? 4 : 3));
     Type index = b.getIndexType();
     Value zero = constIndex(b, 0), one = constIndex(b, 1);
     Value pairs = memref::DimOp::create(b, ids, 0);
@@ -190,9 +181,6 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                    return SmallVector<Value>{};
                  });
 
-    RowLayout layout = getRowLayout(weight.getStorage(), k);
-    int64_t blocksPerRow = k / layout.blockElems;
-    int64_t rowBytes = blocksPerRow * layout.blockBytes;
     constexpr int64_t kTile = 4;
     // Output features in parallel; within one, every chosen expert's row is
     // decoded once per tile of its pairs.
@@ -202,10 +190,13 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
         Value begin = memref::LoadOp::create(eb, offsets, ValueRange{e});
         Value end = memref::LoadOp::create(eb, offsets,
                                            ValueRange{arith::AddIOp::create(eb, e, one)});
-        Value weightRow = arith::AddIOp::create(
-            eb, arith::MulIOp::create(eb, e, constIndex(eb, n)), row);
-        Value rowBase = arith::MulIOp::create(eb, weightRow, constIndex(eb, rowBytes));
-        Value biasValue = biasBytes ? loadF32Element(eb, biasBytes, weightRow) : Value();
+        WeightRow weightRow = w.row(eb, e, row);
+        Value biasValue =
+            biasBytes ? loadF32Element(eb, biasBytes,
+                                       arith::AddIOp::create(
+                                           eb, arith::MulIOp::create(eb, e, constIndex(eb, n)),
+                                           row))
+                      : Value();
         auto tile = [&](ImplicitLocOpBuilder &tb, Value first, int64_t count) {
           SmallVector<Value> xRows, yRows;
           for (int64_t i = 0; i < count; ++i) {
@@ -217,8 +208,7 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                                               .getResult()
                                         : p);
           }
-          emitRowDotProducts(tb, layout, blocksPerRow, w, rowBase, x, xRows, y, yRows, row,
-                             biasValue);
+          emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row, biasValue);
         };
         Value span = arith::SubIOp::create(eb, end, begin);
         Value tiledEnd = arith::SubIOp::create(
@@ -250,9 +240,9 @@ func::FuncOp lmc::cpu::getMoeRoutingKernel(OpBuilder &builder, ModuleOp module, 
   Type f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32);
   SmallVector<Type> args{rows(ctx, experts, f32)};
   if (Value bias = op.getRouterBias())
-    args.push_back(bytesOf(cast<WeightType>(bias.getType())));
+    args.push_back(weightBytesType(ctx));
   if (Value bias = op.getSelectionBias())
-    args.push_back(bytesOf(cast<WeightType>(bias.getType())));
+    args.push_back(weightBytesType(ctx));
   args.push_back(rows(ctx, k, i32));
   args.push_back(rows(ctx, k, f32));
   std::string name = "lmc_moe_routing_" + stringifyMoeRouting(routing).str() + "_" +

@@ -141,17 +141,22 @@ struct TopKOpLowering : OpConversionPattern<TopKOp> {
 };
 
 /// y[t*S + s, :] = expert ids[t, s] times the input row of (t, s), written
-/// into a new [T*S, N] buffer.
-Value emitExpertMatmul(OpBuilder &b, Location loc, ModuleOp module, Value input,
-                       bool sharedInput, Value weightBytes, WeightType weight, Value flatIds,
-                       int64_t slots, Value biasBytes, WeightType bias) {
+/// into a new [T*S, N] buffer; `weight` is the original tfm.weight value.
+FailureOr<Value> emitExpertMatmul(OpBuilder &b, Location loc, Operation *user, Value input,
+                                  bool sharedInput, Value weight, Value weightBytes,
+                                  Value flatIds, int64_t slots, Value bias, Value biasBytes) {
+  FailureOr<WeightAccess> access = getWeightAccess(user, weight);
+  if (failed(access))
+    return failure();
   Value pairs = dimOf(b, loc, flatIds, 0);
-  Value y = allocBuffer(b, loc, rowsOf(b, weight.getShape()[1]), pairs);
-  auto kernel = getExpertMatmulKernel(b, module, weight, slots, sharedInput, bias);
-  SmallVector<Value> args{input, weightBytes, flatIds, y};
+  Value y = allocBuffer(b, loc, rowsOf(b, access->type().getShape()[1]), pairs);
+  auto kernel = getExpertMatmulKernel(b, user->getParentOfType<ModuleOp>(), *access, slots,
+                                      sharedInput, weightTypeOf(bias));
+  SmallVector<Value> args{input, flatIds, y};
   if (biasBytes)
     args.push_back(biasBytes);
-  func::CallOp::create(b, loc, kernel, args);
+  if (failed(callWithWeight(b, loc, user, kernel, args, weight, weightBytes)))
+    return failure();
   return y;
 }
 
@@ -163,11 +168,14 @@ struct ExpertMatmulOpLowering : OpConversionPattern<ExpertMatmulOp> {
     int64_t slots = memrefTypeOf(op.getExperts()).getShape()[1];
     bool shared = memrefTypeOf(op.getInput()).getRank() == 2;
     Value ids = reshapeBuffer(rewriter, loc, adaptor.getExperts(), {kDynamic});
-    Value y = emitExpertMatmul(rewriter, loc, op->getParentOfType<ModuleOp>(),
-                               asRows(rewriter, loc, adaptor.getInput()), shared,
-                               adaptor.getWeight(), weightTypeOf(op.getWeight()), ids, slots,
-                               Value(), WeightType());
-    rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, y, memrefTypeOf(op.getResult()).getShape()));
+    FailureOr<Value> y = emitExpertMatmul(rewriter, loc, op,
+                                          asRows(rewriter, loc, adaptor.getInput()), shared,
+                                          op.getWeight(), adaptor.getWeight(), ids, slots,
+                                          Value(), Value());
+    if (failed(y))
+      return failure();
+    rewriter.replaceOp(op,
+                       reshapeBuffer(rewriter, loc, *y, memrefTypeOf(op.getResult()).getShape()));
     return success();
   }
 };
@@ -198,21 +206,32 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     ModuleOp module = op->getParentOfType<ModuleOp>();
-    // The kernels read biases as f32; the fusion pass only fuses those.
+    // The kernels read biases as one f32 block; the fusion pass only fuses
+    // those.
     for (Value bias : {op.getRouterBias(), op.getSelectionBias(), op.getGateBias(),
-                       op.getUpBias(), op.getDownBias()})
-      if (bias && weightTypeOf(bias).getStorage() != StorageType::f32)
-        return rewriter.notifyMatchFailure(op, "biases must be stored as f32");
+                       op.getUpBias(), op.getDownBias()}) {
+      if (!bias)
+        continue;
+      FailureOr<WeightAccess> access = getWeightAccess(op, bias);
+      if (failed(access))
+        return failure();
+      if (access->type().getStorage() != StorageType::f32 || !access->isContiguous())
+        return op.emitOpError("biases must be stored as one block of f32");
+    }
+    FailureOr<WeightAccess> routerAccess = getWeightAccess(op, op.getRouter());
+    if (failed(routerAccess))
+      return failure();
     WeightType router = weightTypeOf(op.getRouter()), gate = weightTypeOf(op.getGate());
-    WeightType down = weightTypeOf(op.getDown());
     int64_t experts = router.getShape()[0], k = op.getTopK();
     int64_t ffn = gate.getShape()[1], hidden = router.getShape()[1];
 
     Value x = adaptor.getInput();
     Value tokens = dimOf(rewriter, loc, x, 0);
     Value logits = allocBuffer(rewriter, loc, rowsOf(rewriter, experts), tokens);
-    func::CallOp::create(rewriter, loc, getMatmulKernel(rewriter, module, router),
-                         ValueRange{x, adaptor.getRouter(), logits});
+    if (failed(callWithWeight(rewriter, loc, op,
+                              getMatmulKernel(rewriter, module, *routerAccess),
+                              {x, logits}, op.getRouter(), adaptor.getRouter())))
+      return failure();
 
     Value ids = allocBuffer(rewriter, loc, rowsOf(rewriter, k, rewriter.getI32Type()), tokens);
     Value weights = allocBuffer(rewriter, loc, rowsOf(rewriter, k), tokens);
@@ -225,14 +244,18 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
     func::CallOp::create(rewriter, loc, getMoeRoutingKernel(rewriter, module, op), routingArgs);
 
     Value flatIds = reshapeBuffer(rewriter, loc, ids, {kDynamic});
-    auto product = [&](Value input, bool shared, Value w, WeightType type, Value bias,
+    auto product = [&](Value input, bool shared, Value w, Value wBytes, Value bias,
                        Value biasBytes) {
-      return emitExpertMatmul(rewriter, loc, module, input, shared, w, type, flatIds, k,
-                              biasBytes, weightTypeOf(bias));
+      return emitExpertMatmul(rewriter, loc, op, input, shared, w, wBytes, flatIds, k, bias,
+                              biasBytes);
     };
-    Value g = product(x, true, adaptor.getGate(), gate, op.getGateBias(), adaptor.getGateBias());
-    Value u = product(x, true, adaptor.getUp(), weightTypeOf(op.getUp()), op.getUpBias(),
-                      adaptor.getUpBias());
+    FailureOr<Value> gOr = product(x, true, op.getGate(), adaptor.getGate(), op.getGateBias(),
+                                   adaptor.getGateBias());
+    FailureOr<Value> uOr = product(x, true, op.getUp(), adaptor.getUp(), op.getUpBias(),
+                                   adaptor.getUpBias());
+    if (failed(gOr) || failed(uOr))
+      return failure();
+    Value g = *gOr, u = *uOr;
     Value act = allocBuffer(rewriter, loc, rowsOf(rewriter, ffn), dimOf(rewriter, loc, g, 0));
     func::FuncOp activation =
         op.getActivation() == GatedActivation::swiglu
@@ -240,8 +263,11 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
             : getClampedSwiGLUKernel(rewriter, module, ffn, op.getAlpha().convertToFloat(),
                                      op.getLimit().convertToFloat());
     func::CallOp::create(rewriter, loc, activation, ValueRange{g, u, act});
-    Value d = product(act, false, adaptor.getDown(), down, op.getDownBias(),
-                      adaptor.getDownBias());
+    FailureOr<Value> dOr =
+        product(act, false, op.getDown(), adaptor.getDown(), op.getDownBias(), adaptor.getDownBias());
+    if (failed(dOr))
+      return failure();
+    Value d = *dOr;
 
     Value out = allocBuffer(rewriter, loc, rowsOf(rewriter, hidden), tokens);
     func::CallOp::create(rewriter, loc, getExpertCombineKernel(rewriter, module, k, hidden),

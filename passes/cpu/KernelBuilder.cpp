@@ -99,12 +99,12 @@ std::string lmc::cpu::attrKey(Attribute attr) {
   return llvm::utohexstr(hash, /*LowerCase=*/true);
 }
 
-Value lmc::cpu::getConstantTable(ImplicitLocOpBuilder &b, ModuleOp module,
-                                 StringRef prefix, ArrayRef<float> values) {
-  auto type = MemRefType::get({(int64_t)values.size()}, b.getF32Type());
-  auto init = DenseElementsAttr::get(
-      RankedTensorType::get(type.getShape(), b.getF32Type()), values);
-  std::string name = (prefix + "_" + attrKey(init)).str();
+/// A private constant global initialised with `init`, named after it.
+static Value getConstantGlobal(ImplicitLocOpBuilder &b, ModuleOp module, StringRef prefix,
+                               DenseElementsAttr init) {
+  auto tensorType = cast<RankedTensorType>(init.getType());
+  auto type = MemRefType::get(tensorType.getShape(), tensorType.getElementType());
+  std::string name = (prefix + "_" + lmc::cpu::attrKey(init)).str();
   if (!module.lookupSymbol<memref::GlobalOp>(name)) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
@@ -112,4 +112,16 @@ Value lmc::cpu::getConstantTable(ImplicitLocOpBuilder &b, ModuleOp module,
                              /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
   }
   return memref::GetGlobalOp::create(b, type, name);
+}
+
+Value lmc::cpu::getConstantTable(ImplicitLocOpBuilder &b, ModuleOp module,
+                                 StringRef prefix, ArrayRef<float> values) {
+  auto type = RankedTensorType::get({(int64_t)values.size()}, b.getF32Type());
+  return getConstantGlobal(b, module, prefix, DenseElementsAttr::get(type, values));
+}
+
+Value lmc::cpu::getConstantTable(ImplicitLocOpBuilder &b, ModuleOp module,
+                                 StringRef prefix, ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({(int64_t)values.size()}, b.getI64Type());
+  return getConstantGlobal(b, module, prefix, DenseElementsAttr::get(type, values));
 }

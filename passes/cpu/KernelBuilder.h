@@ -67,6 +67,9 @@ std::string attrKey(mlir::Attribute attr);
 mlir::Value getConstantTable(mlir::ImplicitLocOpBuilder &b,
                              mlir::ModuleOp module, llvm::StringRef prefix,
                              llvm::ArrayRef<float> values);
+mlir::Value getConstantTable(mlir::ImplicitLocOpBuilder &b,
+                             mlir::ModuleOp module, llvm::StringRef prefix,
+                             llvm::ArrayRef<int64_t> values);
 
 } // namespace lmc::cpu
 

@@ -3,29 +3,31 @@
 // Each function returns (creating on first use) the kernel for one
 // specialisation; the caller emits the func.call. Argument order is given
 // per kernel; activations are identity-layout f32 memrefs whose leading
-// (token) dimension is dynamic.
+// (token) dimension is dynamic. "w..." stands for a weight's arguments as
+// its WeightAccess lists them (emitWeightOperands), always last.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LMC_PASSES_CPU_KERNELS_H
 #define LMC_PASSES_CPU_KERNELS_H
 
 #include "dialects/tfm/TfmOps.h"
+#include "passes/cpu/WeightAccess.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace lmc::cpu {
 
-/// (x: [M, K], w: bytes of [N, K], y: [M, N]): y = x w^T.
+/// (x: [M, K], y: [M, N], w... of [N, K]): y = x w^T.
 mlir::func::FuncOp getMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                   tfm::WeightType weight);
+                                   const WeightAccess &weight);
 
-/// (table: bytes of [V, D], ids: [T] i32, out: [T, D]): out[t] = table[ids[t]].
+/// (ids: [T] i32, out: [T, D], table... of [V, D]): out[t] = table[ids[t]].
 mlir::func::FuncOp getEmbeddingKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                      tfm::WeightType table);
+                                      const WeightAccess &table);
 
-/// (w: bytes of [R, C], out: [R, C]): decodes every row.
+/// (out: [R, C], w... of [..., C] with R rows): decodes every row.
 mlir::func::FuncOp getDequantizeKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                       tfm::WeightType weight);
+                                       const WeightAccess &weight);
 
 /// (x: [M, D], gain: [D], y: [M, D], eps: f32).
 mlir::func::FuncOp getRMSNormKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
@@ -64,11 +66,11 @@ mlir::func::FuncOp getCacheReadKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
 mlir::func::FuncOp getTopKKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
                                  int64_t n, int64_t k);
 
-/// (x: [R, K], w: bytes of [E, N, K], ids: [P] i32, y: [P, N] [, bias: bytes
-/// of [E, N] f32]): y[p] = w[ids[p]] x[r] (+ bias[ids[p]]), with r = p /
+/// (x: [R, K], ids: [P] i32, y: [P, N] [, bias: bytes of [E, N] f32],
+/// w... of [E, N, K]): y[p] = w[ids[p]] x[r] (+ bias[ids[p]]), with r = p /
 /// slots when `sharedInput` (x has one row per token) and r = p otherwise.
 mlir::func::FuncOp getExpertMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                         tfm::WeightType weight, int64_t slots,
+                                         const WeightAccess &weight, int64_t slots,
                                          bool sharedInput, tfm::WeightType bias);
 
 /// The routing of `op`: (logits: [T, E] [, router bias: bytes of [E] f32]
@@ -85,10 +87,10 @@ mlir::func::FuncOp getClampedSwiGLUKernel(mlir::OpBuilder &b, mlir::ModuleOp mod
 mlir::func::FuncOp getExpertCombineKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
                                           int64_t slots, int64_t dim);
 
-/// (x: [T*H, K], w: bytes of [H, N, K], y: [T*H, N]): row t*H + h of y is
+/// (x: [T*H, K], y: [T*H, N], w... of [H, N, K]): row t*H + h of y is
 /// w[h] times row t*H + h of x (tfm.head_matmul).
 mlir::func::FuncOp getHeadMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                       tfm::WeightType weight);
+                                       const WeightAccess &weight);
 
 /// (q: [T, H, D], cache, out: [T, H, Dv], layer: index, start: index,
 ///  scale: f32): tfm.latent_attention over stream 0 of a one-head cache.

@@ -27,67 +27,50 @@ MemRefType activationType(MLIRContext *ctx, ArrayRef<int64_t> trailing) {
   return MemRefType::get(shape, Float32Type::get(ctx));
 }
 
-MemRefType weightBytesType(WeightType weight) {
-  return MemRefType::get({weight.getSizeInBytes()},
-                         IntegerType::get(weight.getContext(), 8));
-}
-
-std::string weightSuffix(WeightType weight) {
-  std::string s = stringifyStorageType(weight.getStorage()).str();
-  for (int64_t d : weight.getShape())
-    s += "_" + std::to_string(d);
-  return s;
-}
-
 /// Rows of x processed together, so each decoded weight block is reused.
 constexpr int64_t kMatmulRowTile = 4;
 
-/// y[m0 .. m0+rows, n] for one weight row n starting at byte rowBase.
-void emitMatmulTile(ImplicitLocOpBuilder &b, const RowLayout &layout,
-                    int64_t blocksPerRow, Value x, Value w, Value y, Value m0,
-                    int64_t rows, Value n, Value rowBase) {
+/// y[m0 .. m0+rows, n] for one weight row n.
+void emitMatmulTile(ImplicitLocOpBuilder &b, const WeightReader &w, const WeightRow &row,
+                    Value x, Value y, Value m0, int64_t rows, Value n) {
   SmallVector<Value> rowIndex;
   for (int64_t r = 0; r < rows; ++r)
     rowIndex.push_back(r == 0 ? m0
                               : arith::AddIOp::create(b, m0, constIndex(b, r))
                                     .getResult());
-  emitRowDotProducts(b, layout, blocksPerRow, w, rowBase, x, rowIndex, y, rowIndex, n);
+  emitRowDotProducts(b, w, row, x, rowIndex, y, rowIndex, n);
 }
 } // namespace
 
 func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
-                                       WeightType weight) {
-  int64_t n = weight.getShape()[0], k = weight.getShape()[1];
+                                       const WeightAccess &weight) {
+  int64_t n = weight.type().getShape()[0], k = weight.type().getShape()[1];
   MLIRContext *ctx = module.getContext();
-  SmallVector<Type> args{activationType(ctx, {k}), weightBytesType(weight),
-                         activationType(ctx, {n})};
+  SmallVector<Type> args{activationType(ctx, {k}), activationType(ctx, {n})};
+  weight.appendArgTypes(ctx, args);
   return getOrCreateKernel(
-      builder, module, "lmc_matmul_" + weightSuffix(weight), args,
+      builder, module, "lmc_matmul_" + weight.key(), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
-        Value x = a[0], w = a[1], y = a[2];
-        RowLayout layout = getRowLayout(weight.getStorage(), k);
-        int64_t blocksPerRow = k / layout.blockElems;
-        int64_t rowBytes = blocksPerRow * layout.blockBytes;
+        Value x = a[0], y = a[1];
+        WeightReader w(weight, a.drop_front(2));
         Value m = memref::DimOp::create(b, x, 0);
         Value tile = constIndex(b, kMatmulRowTile);
         Value tiledRows =
             arith::SubIOp::create(b, m, arith::RemUIOp::create(b, m, tile));
-        buildParallelLoop(b, constIndex(b, n), [&](ImplicitLocOpBuilder &pb, Value row) {
-          Value rowBase = arith::MulIOp::create(pb, row, constIndex(pb, rowBytes));
+        buildParallelLoop(b, constIndex(b, n), [&](ImplicitLocOpBuilder &pb, Value n) {
+          WeightRow row = w.row(pb, Value(), n);
           scf::ForOp::create(
               pb, constIndex(pb, 0), tiledRows, constIndex(pb, kMatmulRowTile),
               ValueRange{}, [&](OpBuilder &nb, Location loc, Value m0, ValueRange) {
                 ImplicitLocOpBuilder lb(loc, nb);
-                emitMatmulTile(lb, layout, blocksPerRow, x, w, y, m0,
-                               kMatmulRowTile, row, rowBase);
+                emitMatmulTile(lb, w, row, x, y, m0, kMatmulRowTile, n);
                 scf::YieldOp::create(lb);
               });
           scf::ForOp::create(
               pb, tiledRows, m, constIndex(pb, 1), ValueRange{},
               [&](OpBuilder &nb, Location loc, Value m0, ValueRange) {
                 ImplicitLocOpBuilder lb(loc, nb);
-                emitMatmulTile(lb, layout, blocksPerRow, x, w, y, m0, 1, row,
-                               rowBase);
+                emitMatmulTile(lb, w, row, x, y, m0, 1, n);
                 scf::YieldOp::create(lb);
               });
         });
@@ -95,22 +78,13 @@ func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
 }
 
 /// Decodes weight row `row` into out[outRow, :].
-static void emitDecodeRow(ImplicitLocOpBuilder &b, const RowLayout &layout,
-                          int64_t rowElems, Value w, Value row, Value out,
-                          Value outRow) {
-  int64_t blocksPerRow = rowElems / layout.blockElems;
-  Value rowBase = arith::MulIOp::create(
-      b, row, constIndex(b, blocksPerRow * layout.blockBytes));
-  buildForLoop(b, constIndex(b, 0), constIndex(b, blocksPerRow),
-               constIndex(b, 1), ValueRange{},
-               [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
-                 Value blockBase = arith::AddIOp::create(
-                     lb, rowBase,
-                     arith::MulIOp::create(lb, block,
-                                           constIndex(lb, layout.blockBytes)));
-                 Value k0 = arith::MulIOp::create(
-                     lb, block, constIndex(lb, layout.blockElems));
-                 decodeBlock(lb, layout, w, blockBase, [&](int64_t chunk, Value v) {
+static void emitDecodeRow(ImplicitLocOpBuilder &b, const WeightReader &w, const WeightRow &row,
+                          Value out, Value outRow) {
+  const RowLayout &layout = w.layout();
+  buildForLoop(b, constIndex(b, 0), constIndex(b, w.blocksPerRow()), constIndex(b, 1),
+               ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
+                 Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
+                 w.decode(lb, row, block, [&](int64_t chunk, Value v) {
                    Value k = arith::AddIOp::create(
                        lb, k0, constIndex(lb, chunk * layout.chunkWidth));
                    vector::StoreOp::create(lb, v, out, ValueRange{outRow, k});
@@ -120,40 +94,39 @@ static void emitDecodeRow(ImplicitLocOpBuilder &b, const RowLayout &layout,
 }
 
 func::FuncOp lmc::cpu::getEmbeddingKernel(OpBuilder &builder, ModuleOp module,
-                                          WeightType table) {
-  int64_t dim = table.getShape()[1];
+                                          const WeightAccess &table) {
+  int64_t dim = table.type().getShape().back();
   MLIRContext *ctx = module.getContext();
-  SmallVector<Type> args{
-      weightBytesType(table),
-      MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 32)),
-      activationType(ctx, {dim})};
+  SmallVector<Type> args{MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 32)),
+                         activationType(ctx, {dim})};
+  table.appendArgTypes(ctx, args);
   return getOrCreateKernel(
-      builder, module, "lmc_embedding_" + weightSuffix(table), args,
+      builder, module, "lmc_embedding_" + table.key(), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
-        Value w = a[0], ids = a[1], out = a[2];
-        RowLayout layout = getRowLayout(table.getStorage(), dim);
+        Value ids = a[0], out = a[1];
+        WeightReader w(table, a.drop_front(2));
         Value count = memref::DimOp::create(b, ids, 0);
         buildParallelLoop(b, count, [&](ImplicitLocOpBuilder &pb, Value t) {
           Value id = memref::LoadOp::create(pb, ids, ValueRange{t});
           Value row = arith::IndexCastOp::create(pb, pb.getIndexType(), id);
-          emitDecodeRow(pb, layout, dim, w, row, out, t);
+          emitDecodeRow(pb, w, w.flatRow(pb, row), out, t);
         });
       });
 }
 
 func::FuncOp lmc::cpu::getDequantizeKernel(OpBuilder &builder, ModuleOp module,
-                                           WeightType weight) {
-  int64_t cols = weight.getShape().back();
-  int64_t rows = weight.getNumElements() / cols;
+                                           const WeightAccess &weight) {
+  int64_t cols = weight.type().getShape().back();
+  int64_t rows = weight.type().getNumElements() / cols;
   MLIRContext *ctx = module.getContext();
-  SmallVector<Type> args{weightBytesType(weight),
-                         MemRefType::get({rows, cols}, Float32Type::get(ctx))};
+  SmallVector<Type> args{MemRefType::get({rows, cols}, Float32Type::get(ctx))};
+  weight.appendArgTypes(ctx, args);
   return getOrCreateKernel(
-      builder, module, "lmc_dequantize_" + weightSuffix(weight), args,
+      builder, module, "lmc_dequantize_" + weight.key(), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
-        RowLayout layout = getRowLayout(weight.getStorage(), cols);
+        WeightReader w(weight, a.drop_front(1));
         buildParallelLoop(b, constIndex(b, rows), [&](ImplicitLocOpBuilder &pb, Value r) {
-          emitDecodeRow(pb, layout, cols, a[0], r, a[1], r);
+          emitDecodeRow(pb, w, w.flatRow(pb, r), a[0], r);
         });
       });
 }

@@ -23,22 +23,19 @@ using namespace lmc::cpu;
 using namespace lmc::tfm;
 
 func::FuncOp lmc::cpu::getHeadMatmulKernel(OpBuilder &builder, ModuleOp module,
-                                           WeightType weight) {
+                                           const WeightAccess &weight) {
   MLIRContext *ctx = module.getContext();
-  int64_t heads = weight.getShape()[0], n = weight.getShape()[1], k = weight.getShape()[2];
+  ArrayRef<int64_t> shape = weight.type().getShape();
+  int64_t heads = shape[0], n = shape[1], k = shape[2];
   Type f32 = Float32Type::get(ctx);
   SmallVector<Type> args{MemRefType::get({ShapedType::kDynamic, k}, f32),
-                         MemRefType::get({weight.getSizeInBytes()}, IntegerType::get(ctx, 8)),
                          MemRefType::get({ShapedType::kDynamic, n}, f32)};
-  std::string name = "lmc_head_matmul_" + stringifyStorageType(weight.getStorage()).str() + "_" +
-                     std::to_string(heads) + "_" + std::to_string(n) + "_" + std::to_string(k);
-  return getOrCreateKernel(builder, module, name, args, [&](ImplicitLocOpBuilder &b,
-                                                            ValueRange a) {
+  weight.appendArgTypes(ctx, args);
+  return getOrCreateKernel(builder, module, "lmc_head_matmul_" + weight.key(), args,
+                           [&](ImplicitLocOpBuilder &b, ValueRange a) {
     // x and y are [tokens * heads, k] and [tokens * heads, n]: row t*H + h.
-    Value x = a[0], w = a[1], y = a[2];
-    RowLayout layout = getRowLayout(weight.getStorage(), k);
-    int64_t blocksPerRow = k / layout.blockElems;
-    int64_t rowBytes = blocksPerRow * layout.blockBytes;
+    Value x = a[0], y = a[1];
+    WeightReader w(weight, a.drop_front(2));
     Value tokens = arith::DivUIOp::create(b, memref::DimOp::create(b, x, 0), constIndex(b, heads));
     constexpr int64_t kTile = 4;
     Value tiled = arith::SubIOp::create(b, tokens,
@@ -47,7 +44,7 @@ func::FuncOp lmc::cpu::getHeadMatmulKernel(OpBuilder &builder, ModuleOp module,
     buildParallelLoop(b, constIndex(b, heads * n), [&](ImplicitLocOpBuilder &pb, Value row) {
       Value h = arith::DivUIOp::create(pb, row, constIndex(pb, n));
       Value out = arith::RemUIOp::create(pb, row, constIndex(pb, n));
-      Value rowBase = arith::MulIOp::create(pb, row, constIndex(pb, rowBytes));
+      WeightRow weightRow = w.row(pb, h, out);
       auto tile = [&](ImplicitLocOpBuilder &tb, Value t0, int64_t count) {
         SmallVector<Value> rows;
         for (int64_t i = 0; i < count; ++i) {
@@ -55,7 +52,7 @@ func::FuncOp lmc::cpu::getHeadMatmulKernel(OpBuilder &builder, ModuleOp module,
           rows.push_back(
               arith::AddIOp::create(tb, arith::MulIOp::create(tb, t, constIndex(tb, heads)), h));
         }
-        emitRowDotProducts(tb, layout, blocksPerRow, w, rowBase, x, rows, y, rows, out);
+        emitRowDotProducts(tb, w, weightRow, x, rows, y, rows, out);
       };
       buildForLoop(pb, constIndex(pb, 0), tiled, constIndex(pb, kTile), ValueRange{},
                    [&](ImplicitLocOpBuilder &tb, Value t0, ValueRange) {

@@ -17,6 +17,9 @@ struct HeadMatmulOpLowering : OpConversionPattern<HeadMatmulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(HeadMatmulOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
+    FailureOr<WeightAccess> access = getWeightAccess(op, op.getWeight());
+    if (failed(access))
+      return failure();
     Location loc = op.getLoc();
     MemRefType type = memrefTypeOf(op.getResult());
     Value x = asRows(rewriter, loc, adaptor.getInput());
@@ -24,9 +27,10 @@ struct HeadMatmulOpLowering : OpConversionPattern<HeadMatmulOp> {
                           MemRefType::get({ShapedType::kDynamic, type.getShape()[2]},
                                           rewriter.getF32Type()),
                           dimOf(rewriter, loc, x, 0));
-    auto kernel = getHeadMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(),
-                                      cast<WeightType>(op.getWeight().getType()));
-    func::CallOp::create(rewriter, loc, kernel, ValueRange{x, adaptor.getWeight(), y});
+    auto kernel = getHeadMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(), *access);
+    if (failed(callWithWeight(rewriter, loc, op, kernel, {x, y}, op.getWeight(),
+                              adaptor.getWeight())))
+      return failure();
     rewriter.replaceOp(op, reshapeBuffer(rewriter, loc, y, type.getShape()));
     return success();
   }

@@ -8,23 +8,21 @@
 
 using namespace mlir;
 
-void lmc::cpu::emitRowDotProducts(ImplicitLocOpBuilder &b, const RowLayout &layout,
-                                  int64_t blocksPerRow, Value w, Value rowBase, Value x,
-                                  ArrayRef<Value> xRows, Value y, ArrayRef<Value> yRows,
-                                  Value n, Value bias) {
+void lmc::cpu::emitRowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w,
+                                  const WeightRow &row, Value x, ArrayRef<Value> xRows,
+                                  Value y, ArrayRef<Value> yRows, Value n, Value bias) {
+  const RowLayout &layout = w.layout();
   size_t rows = xRows.size();
   VectorType accType = VectorType::get({layout.chunkWidth}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
   SmallVector<Value> init(rows, zero);
   ValueRange sums = buildForLoop(
-      b, constIndex(b, 0), constIndex(b, blocksPerRow), constIndex(b, 1), init,
+      b, constIndex(b, 0), constIndex(b, w.blocksPerRow()), constIndex(b, 1), init,
       [&](ImplicitLocOpBuilder &lb, Value block, ValueRange accs) {
         SmallVector<Value> acc(accs);
-        Value blockBase = arith::AddIOp::create(
-            lb, rowBase, arith::MulIOp::create(lb, block, constIndex(lb, layout.blockBytes)));
         Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
-        decodeBlock(lb, layout, w, blockBase, [&](int64_t chunk, Value weights) {
+        w.decode(lb, row, block, [&](int64_t chunk, Value weights) {
           Value k = chunk == 0 ? k0
                                : arith::AddIOp::create(
                                      lb, k0, constIndex(lb, chunk * layout.chunkWidth))

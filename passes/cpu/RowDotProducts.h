@@ -9,16 +9,15 @@
 #ifndef LMC_PASSES_CPU_ROWDOTPRODUCTS_H
 #define LMC_PASSES_CPU_ROWDOTPRODUCTS_H
 
-#include "passes/cpu/WeightDecoding.h"
+#include "passes/cpu/WeightAccess.h"
 
 namespace lmc::cpu {
 
-/// For each i: y[yRows[i], n] = dot(weight row at byte `rowBase` of `w`,
-/// x[xRows[i], :]) (+ `bias`, an f32 scalar, when given). The row has
-/// `blocksPerRow` blocks of `layout`.
-void emitRowDotProducts(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
-                        int64_t blocksPerRow, mlir::Value w, mlir::Value rowBase,
-                        mlir::Value x, llvm::ArrayRef<mlir::Value> xRows,
+/// For each i: y[yRows[i], n] = dot(row `row` of the weight `w` reads,
+/// x[xRows[i], :]) (+ `bias`, an f32 scalar, when given).
+void emitRowDotProducts(mlir::ImplicitLocOpBuilder &b, const WeightReader &w,
+                        const WeightRow &row, mlir::Value x,
+                        llvm::ArrayRef<mlir::Value> xRows,
                         mlir::Value y, llvm::ArrayRef<mlir::Value> yRows,
                         mlir::Value n, mlir::Value bias = {});
 

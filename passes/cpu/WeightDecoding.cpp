@@ -194,28 +194,24 @@ void decodeQ6_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
     consume(c, arith::MulFOp::create(b, scales, d.signedToF32(centered)));
   }
 }
-/// MXFP4: an E8M0 exponent e, then 16 bytes; element j is the low nibble of
-/// byte j, element j+16 the high nibble, each an E2M1 code. Decoded as ggml
-/// does: the doubled E2M1 magnitude as an integer (0, 1, 2, 3, 4, 6, 8, 12)
-/// times 2^(e-128), so both zero codes give +0 and e = 255 overflows rather
-/// than meaning NaN (docs/formats.md). The products are exact.
-void decodeMXFP4(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+/// 2^(e-128) for the E8M0 byte `e` (an i32), as f32: exponent field e-1 for
+/// e >= 2, else the subnormals 2^-127 (e = 1) and 2^-128 (e = 0).
+Value halfE8M0(Decoder &d, Value e) {
   ImplicitLocOpBuilder &b = d.b;
-  Value e = d.loadByte(0, /*isSigned=*/false);
-  // 2^(e-128) as f32 bits: exponent field e-1 for e >= 2, else the
-  // subnormals 2^-127 (e = 1) and 2^-128 (e = 0).
   Value normal = arith::ShLIOp::create(b, arith::SubIOp::create(b, e, d.i32(1)), d.i32(23));
   Value subnormal = arith::ShLIOp::create(b, d.i32(0x00200000), e);
   Value isNormal = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, d.i32(2));
-  Value scale = arith::BitcastOp::create(
-      b, b.getF32Type(), arith::SelectOp::create(b, isNormal, normal, subnormal));
+  return arith::BitcastOp::create(b, b.getF32Type(),
+                                  arith::SelectOp::create(b, isNormal, normal, subnormal));
+}
 
-  Value packed = d.loadBytes(1, 16);
-  Value low = arith::AndIOp::create(b, packed, d.i8Splat(16, 0x0F));
-  Value high = arith::ShRUIOp::create(b, packed, d.i8Splat(16, 4));
-  SmallVector<int64_t> order(32);
-  std::iota(order.begin(), order.end(), 0);
-  Value codes = vector::ShuffleOp::create(b, low, high, order);
+/// 32 E2M1 codes (vector<32xi8>, one per byte) times the scale 2^(e-127),
+/// decoded as ggml does: the doubled E2M1 magnitude as an integer (0, 1, 2,
+/// 3, 4, 6, 8, 12) times 2^(e-128), so both zero codes give +0 and e = 255
+/// overflows rather than meaning NaN (docs/formats.md). The products are
+/// exact.
+Value decodeE2M1(Decoder &d, Value codes, Value e) {
+  ImplicitLocOpBuilder &b = d.b;
   // code = s ee m: doubled magnitude m for ee = 0, else (2 + m) << (ee - 1).
   auto is = [&](Value v, int8_t c) {
     return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, v, d.i8Splat(32, c));
@@ -236,7 +232,63 @@ void decodeMXFP4(Decoder &d, function_ref<void(int64_t, Value)> consume) {
       d.i8Splat(32, 0));
   Value value = arith::SelectOp::create(
       b, negative, arith::SubIOp::create(b, d.i8Splat(32, 0), magnitude), magnitude);
-  consume(0, arith::MulFOp::create(b, d.signedToF32(value), d.splat(scale, 32)));
+  return arith::MulFOp::create(b, d.signedToF32(value), d.splat(halfE8M0(d, e), 32));
+}
+
+/// MXFP4 (ggml): an E8M0 exponent, then 16 bytes; element j is the low
+/// nibble of byte j, element j+16 the high nibble.
+void decodeMXFP4(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  Value packed = d.loadBytes(1, 16);
+  Value low = arith::AndIOp::create(b, packed, d.i8Splat(16, 0x0F));
+  Value high = arith::ShRUIOp::create(b, packed, d.i8Splat(16, 4));
+  SmallVector<int64_t> order(32);
+  std::iota(order.begin(), order.end(), 0);
+  Value codes = vector::ShuffleOp::create(b, low, high, order);
+  consume(0, decodeE2M1(d, codes, d.loadByte(0, /*isSigned=*/false)));
+}
+
+/// MXFP4 as OpenAI's checkpoints store it: 16 bytes, element 2m in the low
+/// nibble of byte m and 2m+1 in the high one; the E8M0 exponent `e` is
+/// stored apart.
+void decodeMXFP4OpenAI(Decoder &d, Value e, function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  Value packed = d.loadBytes(0, 16);
+  Value low = arith::AndIOp::create(b, packed, d.i8Splat(16, 0x0F));
+  Value high = arith::ShRUIOp::create(b, packed, d.i8Splat(16, 4));
+  SmallVector<int64_t> order;
+  for (int64_t m = 0; m < 16; ++m)
+    order.append({m, 16 + m});
+  Value codes = vector::ShuffleOp::create(b, low, high, order);
+  consume(0, decodeE2M1(d, codes, e));
+}
+
+/// FP8 E4M3FN elements times the block's f32 scale. A code s eeee mmm is
+/// (1 + m/8) 2^(e-7) for e > 0, m 2^-9 for e = 0, NaN for eeee mmm = 0x7F;
+/// built from integer fields so no subnormal float is ever an input.
+void decodeE4M3(Decoder &d, const RowLayout &layout, Value scale,
+                function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  int64_t w = layout.chunkWidth;
+  VectorType i32 = d.vec(w, b.getI32Type()), f32 = d.vec(w, b.getF32Type());
+  auto splat = [&](int64_t v) { return d.splat(d.i32(v), w); };
+  Value code = arith::ExtUIOp::create(b, i32, d.loadBytes(0, w));
+  Value magnitude = arith::AndIOp::create(b, code, splat(0x7F));
+  Value sign = arith::ShLIOp::create(b, arith::AndIOp::create(b, code, splat(0x80)), splat(24));
+  // (e + 120) << 23 | m << 20: the normal value's f32 bits.
+  Value normal = arith::AddIOp::create(b, arith::ShLIOp::create(b, magnitude, splat(20)),
+                                       splat(120 << 23));
+  Value mantissa = arith::AndIOp::create(b, magnitude, splat(7));
+  Value subnormal = arith::BitcastOp::create(
+      b, i32,
+      arith::MulFOp::create(b, d.unsignedToF32(mantissa),
+                            d.splat(lmc::cpu::constF32(b, 0x1p-9f), w)));
+  Value isSubnormal = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, magnitude, splat(8));
+  Value isNaN = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, magnitude, splat(0x7F));
+  Value bits = arith::SelectOp::create(
+      b, isNaN, splat(0x7FC00000), arith::SelectOp::create(b, isSubnormal, subnormal, normal));
+  Value value = arith::BitcastOp::create(b, f32, arith::OrIOp::create(b, bits, sign));
+  consume(0, arith::MulFOp::create(b, value, d.splat(scale, w)));
 }
 } // namespace
 
@@ -244,7 +296,9 @@ RowLayout lmc::cpu::getRowLayout(StorageType storage, int64_t rowElems) {
   switch (storage) {
   case StorageType::f32:
   case StorageType::f16:
-  case StorageType::bf16: {
+  case StorageType::bf16:
+  case StorageType::e4m3: {
+    // Power-of-two chunks never straddle an FP8 scale block (128 elements).
     int64_t w = vectorWidthFor(rowElems);
     return {storage, w, w * getBlockBytes(storage), w};
   }
@@ -255,7 +309,7 @@ RowLayout lmc::cpu::getRowLayout(StorageType storage, int64_t rowElems) {
 
 void lmc::cpu::decodeBlock(ImplicitLocOpBuilder &b, const RowLayout &layout,
                            Value bytes, Value blockBase,
-                           function_ref<void(int64_t, Value)> consume) {
+                           function_ref<void(int64_t, Value)> consume, Value scale) {
   Decoder d{b, bytes, blockBase};
   switch (layout.storage) {
   case StorageType::f32:
@@ -272,5 +326,11 @@ void lmc::cpu::decodeBlock(ImplicitLocOpBuilder &b, const RowLayout &layout,
     return decodeQ6_K(d, consume);
   case StorageType::mxfp4:
     return decodeMXFP4(d, consume);
+  case StorageType::e4m3:
+    return decodeE4M3(d, layout, scale, consume);
+  case StorageType::mxfp4_oai:
+    return decodeMXFP4OpenAI(d, scale, consume);
+  case StorageType::e8m0:
+    llvm_unreachable("e8m0 weights are scales, never decoded as data");
   }
 }

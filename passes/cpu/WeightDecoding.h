@@ -31,10 +31,13 @@ RowLayout getRowLayout(tfm::StorageType storage, int64_t rowElems);
 
 /// Decodes the block starting at byte `blockBase` of `bytes` (a 1-D i8
 /// memref), calling `consume(chunk, values)` for each chunk in order with a
-/// vector<chunkWidth x f32>.
+/// vector<chunkWidth x f32>. Formats whose scales are stored apart take the
+/// block's `scale`: an f32 factor (e4m3) or the E8M0 byte as i32
+/// (mxfp4_oai).
 void decodeBlock(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
                  mlir::Value bytes, mlir::Value blockBase,
-                 llvm::function_ref<void(int64_t, mlir::Value)> consume);
+                 llvm::function_ref<void(int64_t, mlir::Value)> consume,
+                 mlir::Value scale = {});
 
 } // namespace lmc::cpu
 

@@ -116,6 +116,50 @@ bool isHex16(const std::string &s) {
          });
 }
 
+/// A suffix names a file beside the first: ".1", "-00002.safetensors".
+bool isPlainSuffix(const std::string &s) {
+  return !s.empty() && s.size() <= 255 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '.' || c == '-' || c == '_';
+  });
+}
+
+void readWeightParts(const json &parts, Manifest::WeightsFile &weights, std::string &err) {
+  if (!parts.is_array()) {
+    err = "'weights.parts' must be an array";
+    return;
+  }
+  constexpr uint64_t kMaxBase = uint64_t(1) << 47;
+  uint64_t end = weights.fileSize;
+  for (size_t i = 0; i < parts.size() && err.empty(); ++i) {
+    std::string prefix = "weights.parts[" + std::to_string(i) + "].";
+    if (!parts[i].is_object()) {
+      err = "'" + prefix.substr(0, prefix.size() - 1) + "' must be an object";
+      return;
+    }
+    ObjectReader r(parts[i], prefix, err);
+    WeightsPart part;
+    r.string("suffix", part.suffix);
+    r.unsignedInt("base", part.base);
+    r.unsignedInt("file_size", part.fileSize);
+    r.string("fingerprint", part.fingerprint);
+    if (!r.ok())
+      return;
+    if (!isPlainSuffix(part.suffix))
+      return r.fail("suffix", "'" + part.suffix + "' is not a plain file name suffix");
+    if (!isHex16(part.fingerprint))
+      return r.fail("fingerprint", "must be 16 lowercase hex digits, not '" +
+                                       part.fingerprint + "'");
+    if (part.base % kWeightsPartAlignment != 0 || part.base < end || part.base > kMaxBase ||
+        part.fileSize > kMaxBase - part.base)
+      return r.fail("base", std::to_string(part.base) + " is not a multiple of " +
+                                std::to_string(kWeightsPartAlignment) +
+                                " past the end of the previous file (" + std::to_string(end) +
+                                ")");
+    end = part.base + part.fileSize;
+    weights.parts.push_back(std::move(part));
+  }
+}
 } // namespace
 
 bool Manifest::isEos(int32_t id) const {
@@ -181,6 +225,8 @@ bool Manifest::parse(std::string_view text, Manifest &out, std::string &err) {
     if (r.ok() && !isHex16(m.weights.fingerprint))
       r.fail("fingerprint", "must be 16 lowercase hex digits, not '" +
                                 m.weights.fingerprint + "'");
+    if (const json *parts = r.member("parts", false))
+      readWeightParts(*parts, m.weights, err);
   }
 
   if (const json *tokens = top.object("tokens")) {

@@ -9,6 +9,8 @@
 #ifndef LMC_RUNTIME_CORE_MANIFEST_H
 #define LMC_RUNTIME_CORE_MANIFEST_H
 
+#include "runtime/core/Weights.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,6 +20,7 @@ namespace lmc::rt {
 
 /// The manifest format this runtime reads.
 constexpr int kManifestFormat = 1;
+
 
 struct Manifest {
   int format = kManifestFormat;
@@ -40,6 +43,11 @@ struct Manifest {
     uint64_t fileSize = 0;
     /// 16 lowercase hex digits, see runtime/support/Fingerprint.h.
     std::string fingerprint;
+    /// More files mapped after the first (the shards of a Hugging Face
+    /// checkpoint, read in place): `<weights path><suffix>`, at byte `base`
+    /// of the mapping (a multiple of kWeightsPartAlignment, past the end of
+    /// the file before it).
+    std::vector<WeightsPart> parts;
   } weights;
 
   struct Tokens {

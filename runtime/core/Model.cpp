@@ -41,8 +41,8 @@ bool Model::loadWeights(const std::string &path, std::string &err,
     err = "cannot find this executable's path to locate its weights file";
     return false;
   }
-  weights_ = Weights::open(file, manifest_.weights.fileSize,
-                           manifest_.weights.fingerprint, err, mismatch);
+  weights_ = Weights::open(file, manifest_.weights.fileSize, manifest_.weights.fingerprint,
+                           manifest_.weights.parts, err, mismatch);
   return weights_ != nullptr;
 }
 

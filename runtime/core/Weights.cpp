@@ -1,4 +1,4 @@
-//===- Weights.cpp - Mapping and checking the weights file ----------------===//
+//===- Weights.cpp - Mapping and checking the weights ---------------------===//
 #include "runtime/core/Weights.h"
 #include "runtime/support/Fingerprint.h"
 
@@ -14,81 +14,146 @@ using namespace lmc::rt;
 namespace {
 /// Closes a file descriptor on every path out.
 struct FdCloser {
-  int fd;
+  int fd = -1;
   ~FdCloser() {
     if (fd >= 0)
       ::close(fd);
   }
 };
-} // namespace
 
-std::unique_ptr<Weights> Weights::open(const std::string &path,
-                                       uint64_t expectedSize,
-                                       const std::string &expectedFingerprint,
-                                       std::string &err,
-                                       bool *mismatch) {
-  if (mismatch)
-    *mismatch = false;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    err = "cannot open weights file '" + path + "': " + std::strerror(errno);
-    return nullptr;
+/// One file of the mapping.
+struct FileSpec {
+  std::string path;
+  uint64_t base;
+  uint64_t size;
+  const std::string &fingerprint;
+};
+
+/// Opens `spec.path` as a regular file of exactly `spec.size` bytes.
+bool openFile(const FileSpec &spec, FdCloser &fd, std::string &err, bool *mismatch) {
+  fd.fd = ::open(spec.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd.fd < 0) {
+    err = "cannot open weights file '" + spec.path + "': " + std::strerror(errno);
+    return false;
   }
-  FdCloser closer{fd};
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    err = "cannot stat weights file '" + path + "': " + std::strerror(errno);
-    return nullptr;
+  if (::fstat(fd.fd, &st) != 0) {
+    err = "cannot stat weights file '" + spec.path + "': " + std::strerror(errno);
+    return false;
   }
   if (!S_ISREG(st.st_mode)) {
-    err = "weights file '" + path + "' is not a regular file";
-    return nullptr;
+    err = "weights file '" + spec.path + "' is not a regular file";
+    return false;
   }
-  uint64_t size = uint64_t(st.st_size);
-  if (size != expectedSize) {
+  if (uint64_t(st.st_size) != spec.size) {
     if (mismatch)
       *mismatch = true;
-    err = "weights file '" + path + "' has " + std::to_string(size) +
-          " bytes but the model was compiled for " +
-          std::to_string(expectedSize) +
+    err = "weights file '" + spec.path + "' has " + std::to_string(st.st_size) +
+          " bytes but the model was compiled for " + std::to_string(spec.size) +
           " (a stale or wrong file? recompile the model or use its weights)";
-    return nullptr;
+    return false;
+  }
+  return true;
+}
+
+bool checkFingerprint(const FileSpec &spec, const uint8_t *data, std::string &err,
+                      bool *mismatch) {
+  std::string actual = fingerprint(data, spec.size);
+  if (actual == spec.fingerprint)
+    return true;
+  if (mismatch)
+    *mismatch = true;
+  err = "weights file '" + spec.path + "' does not belong to this model " +
+        "(fingerprint " + actual + ", expected " + spec.fingerprint +
+        "): recompile the model or use its weights";
+  return false;
+}
+
+/// Hints only: large pages where the file system offers them, and early
+/// read-ahead since every decode step reads all of it. Failures are fine.
+void adviseWeights(void *p, uint64_t size) {
+#ifdef MADV_HUGEPAGE
+  ::madvise(p, size, MADV_HUGEPAGE);
+#endif
+  ::madvise(p, size, MADV_WILLNEED);
+}
+} // namespace
+
+std::unique_ptr<Weights> Weights::open(const std::string &path, uint64_t expectedSize,
+                                       const std::string &expectedFingerprint,
+                                       const std::vector<WeightsPart> &parts,
+                                       std::string &err, bool *mismatch) {
+  if (mismatch)
+    *mismatch = false;
+  std::vector<FileSpec> files{{path, 0, expectedSize, expectedFingerprint}};
+  uint64_t end = expectedSize;
+  for (const WeightsPart &part : parts) {
+    if (part.base % kWeightsPartAlignment != 0 || part.base < end ||
+        part.fileSize > UINT64_MAX - part.base) {
+      err = "weights part '" + path + part.suffix + "' has a misplaced base " +
+            std::to_string(part.base);
+      return nullptr;
+    }
+    files.push_back({path + part.suffix, part.base, part.fileSize, part.fingerprint});
+    end = part.base + part.fileSize;
   }
 
   std::unique_ptr<Weights> w(new Weights());
   w->path_ = path;
-  w->size_ = size;
+  w->size_ = end;
   static const uint8_t kEmpty[1] = {0};
   w->data_ = kEmpty;
-  if (size > 0) {
-    void *p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-      err = "cannot map weights file '" + path + "': " + std::strerror(errno);
+  if (parts.empty()) {
+    FdCloser fd;
+    if (!openFile(files[0], fd, err, mismatch))
       return nullptr;
+    if (expectedSize > 0) {
+      void *p = ::mmap(nullptr, expectedSize, PROT_READ, MAP_SHARED, fd.fd, 0);
+      if (p == MAP_FAILED) {
+        err = "cannot map weights file '" + path + "': " + std::strerror(errno);
+        return nullptr;
+      }
+      w->mapping_ = p;
+      w->mappingSize_ = expectedSize;
+      w->data_ = static_cast<const uint8_t *>(p);
+      adviseWeights(p, expectedSize);
     }
-    w->data_ = static_cast<const uint8_t *>(p);
-    w->mapped_ = true;
-    // Hints only: large pages where the file system offers them, and early
-    // read-ahead since every decode step reads all of it. Failures are fine.
-#ifdef MADV_HUGEPAGE
-    ::madvise(p, size, MADV_HUGEPAGE);
-#endif
-    ::madvise(p, size, MADV_WILLNEED);
+    if (!checkFingerprint(files[0], w->data_, err, mismatch))
+      return nullptr;
+    return w;
   }
 
-  std::string actual = fingerprint(w->data_, size);
-  if (actual != expectedFingerprint) {
-    if (mismatch)
-      *mismatch = true;
-    err = "weights file '" + path + "' does not belong to this model " +
-          "(fingerprint " + actual + ", expected " + expectedFingerprint +
-          "): recompile the model or use its weights";
+  // Several files: reserve the whole range, then map each at its base.
+  void *region = ::mmap(nullptr, end, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                        -1, 0);
+  if (region == MAP_FAILED) {
+    err = "cannot reserve " + std::to_string(end) + " bytes for the weights: " +
+          std::strerror(errno);
     return nullptr;
+  }
+  w->mapping_ = region;
+  w->mappingSize_ = end;
+  w->data_ = static_cast<const uint8_t *>(region);
+  for (const FileSpec &file : files) {
+    FdCloser fd;
+    if (!openFile(file, fd, err, mismatch))
+      return nullptr;
+    uint8_t *at = static_cast<uint8_t *>(region) + file.base;
+    if (file.size > 0) {
+      void *p = ::mmap(at, file.size, PROT_READ, MAP_SHARED | MAP_FIXED, fd.fd, 0);
+      if (p == MAP_FAILED) {
+        err = "cannot map weights file '" + file.path + "': " + std::strerror(errno);
+        return nullptr;
+      }
+      adviseWeights(p, file.size);
+    }
+    if (!checkFingerprint(file, file.size ? at : kEmpty, err, mismatch))
+      return nullptr;
   }
   return w;
 }
 
 Weights::~Weights() {
-  if (mapped_)
-    ::munmap(const_cast<uint8_t *>(data_), size_);
+  if (mapping_)
+    ::munmap(mapping_, mappingSize_);
 }

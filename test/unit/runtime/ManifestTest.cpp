@@ -155,6 +155,40 @@ TEST(Manifest, RejectsBadWeights) {
   expectRejected(j, "'weights.fingerprint' is missing");
 }
 
+TEST(Manifest, WeightParts) {
+  json j = validManifest();
+  j["weights"]["parts"] = json::array(
+      {{{"suffix", ".1"}, {"base", 65536}, {"file_size", 70000}, {"fingerprint", "00000000000000aa"}},
+       {{"suffix", "-2.st"}, {"base", 196608}, {"file_size", 5}, {"fingerprint", "00000000000000bb"}}});
+  Manifest m;
+  std::string err;
+  ASSERT_TRUE(Manifest::parse(j.dump(), m, err)) << err;
+  ASSERT_EQ(m.weights.parts.size(), 2u);
+  EXPECT_EQ(m.weights.parts[1].suffix, "-2.st");
+  EXPECT_EQ(m.weights.parts[1].base, 196608u);
+  EXPECT_EQ(m.weights.parts[0].fileSize, 70000u);
+  EXPECT_EQ(m.weights.parts[1].fingerprint, "00000000000000bb");
+
+  json bad = j;
+  bad["weights"]["parts"] = 3;
+  expectRejected(bad, "'weights.parts' must be an array");
+  bad = j;
+  bad["weights"]["parts"][0]["suffix"] = "/../etc";
+  expectRejected(bad, "'weights.parts[0].suffix' '/../etc' is not a plain file name suffix");
+  bad = j;
+  bad["weights"]["parts"][1]["base"] = 65536 * 2; // inside part 0
+  expectRejected(bad, "'weights.parts[1].base' 131072 is not a multiple of 65536 past the end");
+  bad = j;
+  bad["weights"]["parts"][0]["base"] = 4096;
+  expectRejected(bad, "'weights.parts[0].base' 4096 is not a multiple");
+  bad = j;
+  bad["weights"]["parts"][0].erase("fingerprint");
+  expectRejected(bad, "'weights.parts[0].fingerprint' is missing");
+  bad = j;
+  bad["weights"]["parts"][1] = "x";
+  expectRejected(bad, "'weights.parts[1]' must be an object");
+}
+
 TEST(Manifest, RejectsBadTokens) {
   json j = validManifest();
   j["tokens"]["eos"] = 151645;
