@@ -22,6 +22,7 @@ using namespace mlir;
 using namespace lmc;
 
 namespace {
+std::string weightsFileFor(const std::string &out) { return out + ".weights"; }
 
 /// Keeps the first error diagnostic as a one-line message.
 class FirstErrorCapture {
@@ -79,18 +80,34 @@ bool exposeEntryPoint(ModuleOp module, std::string &error) {
   return true;
 }
 
-/// Puts the weights next to the executable as `<out>.weights`: a hard link
-/// to the model file when possible (no copy), a copy otherwise.
-bool installWeights(const std::string &source, const std::string &exe,
-                    std::string &error) {
-  std::string target = exe + ".weights";
+/// Links `source` as `target` (no copy) when possible: a hard link, else a
+/// symbolic link to its absolute path, else a copy.
+bool linkOrCopy(const std::string &source, const std::string &target, std::string &error) {
   llvm::sys::fs::remove(target);
   if (!llvm::sys::fs::create_hard_link(source, target))
+    return true;
+  llvm::SmallString<256> absolute(source);
+  if (!llvm::sys::fs::make_absolute(absolute) &&
+      !llvm::sys::fs::create_link(absolute, target))
     return true;
   if (std::error_code ec = llvm::sys::fs::copy_file(source, target)) {
     error = "cannot write '" + target + "': " + ec.message();
     return false;
   }
+  return true;
+}
+
+/// Puts the weights next to `out` as `<out>.weights` (the model file itself
+/// when its offsets index it, or the derived file already written there)
+/// and the files mapped after it as `<out>.weights<suffix>`.
+bool installWeights(const frontend::ImportedModel &model, const std::string &out,
+                    std::string &error) {
+  std::string target = weightsFileFor(out);
+  if (model.weightsPath != target && !linkOrCopy(model.weightsPath, target, error))
+    return false;
+  for (const frontend::WeightFilePart &part : model.weightParts)
+    if (!linkOrCopy(part.source, target + part.suffix, error))
+      return false;
   return true;
 }
 } // namespace
@@ -134,9 +151,20 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
   if (!frontend::importModel(options.modelPath, *ctx, model, error, importOptions))
     return false;
   ModuleOp module = *model.module;
-  // The manifest reads the cache sizes off the imported forward function.
+  // A derived weights file (Hugging Face checkpoints) is written beside the
+  // output before the manifest fingerprints it.
+  if (model.writeDerivedWeights && options.emit != EmitKind::MLIR) {
+    std::string target = weightsFileFor(options.outputPath);
+    if (!model.writeDerivedWeights(target, error))
+      return false;
+    model.weightsPath = target;
+    if (options.emit != EmitKind::Executable && !installWeights(model, options.outputPath, error))
+      return false;
+  }
+  // The manifest reads the cache sizes off the imported forward function
+  // (IR output carries none).
   std::vector<EmbeddedData> data;
-  if (!buildRuntimeData(model, data, error))
+  if (options.emit != EmitKind::MLIR && !buildRuntimeData(model, data, error))
     return false;
 
   PassManager fusion(ctx.get(), ModuleOp::getOperationName());
@@ -185,5 +213,5 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
     return false;
   if (!linkExecutable(objectPath.str().str(), options.outputPath, error))
     return false;
-  return installWeights(model.weightsPath, options.outputPath, error);
+  return installWeights(model, options.outputPath, error);
 }

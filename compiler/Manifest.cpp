@@ -49,6 +49,20 @@ std::string lmc::buildManifest(const frontend::ImportedModel &model,
                 {"heads", cache->getHeads()},   {"dim", cache->getDim()},
                 {"dtype", "f32"}};
   m["weights"] = {{"file_size", fileSize}, {"fingerprint", fingerprint}};
+  if (!model.weightParts.empty()) {
+    nlohmann::ordered_json parts = nlohmann::ordered_json::array();
+    for (const frontend::WeightFilePart &part : model.weightParts) {
+      std::string partFingerprint;
+      uint64_t partSize = 0;
+      if (!rt::fingerprintFile(part.source, partFingerprint, partSize, error))
+        return "";
+      parts.push_back({{"suffix", part.suffix},
+                       {"base", part.base},
+                       {"file_size", partSize},
+                       {"fingerprint", partFingerprint}});
+    }
+    m["weights"]["parts"] = std::move(parts);
+  }
   m["tokens"] = {{"bos", tok.bosId}, {"eos", tok.eosIds}, {"add_bos", tok.addBos}};
   if (!model.chatFormat.empty())
     m["chat"] = {{"format", model.chatFormat}};

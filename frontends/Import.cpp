@@ -1,6 +1,7 @@
 //===- Import.cpp - reading a model file into tfm -------------------------===//
 #include "frontends/Import.h"
 #include "frontends/gguf/GGUFImporter.h"
+#include "frontends/hf/HFImporter.h"
 #include "frontends/model/Architectures.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -8,6 +9,15 @@
 
 using namespace lmc;
 using namespace lmc::frontend;
+
+std::string lmc::frontend::chatFormatOf(const std::string &chatTemplate) {
+  // OUT chat renders the model's own template ("jinja"); GPT-OSS's harmony is
+  // written natively (runtime/chat, docs/design/chat.md).
+  if (chatTemplate.find("<|channel|>") != std::string::npos &&
+      chatTemplate.find("<|start|>") != std::string::npos)
+    return "harmony";
+  return chatTemplate.empty() ? "" : "jinja";
+}
 
 bool lmc::frontend::parseRopeScaling(const std::string &text, RopeParams &rope,
                                      std::string &error) {
@@ -48,16 +58,13 @@ bool lmc::frontend::importModel(const std::string &path, mlir::MLIRContext &ctx,
     error = path + ": no such file or directory";
     return false;
   }
-  if (llvm::sys::fs::is_directory(path)) {
-    error = path + ": Hugging Face checkpoint folders are not supported yet";
-    return false;
-  }
   llvm::StringRef ext = llvm::sys::path::extension(path);
   if (ext == ".onnx") {
     error = path + ": ONNX models are not supported yet";
     return false;
   }
-  if (!importGGUF(path, model, error))
+  if (!(llvm::sys::fs::is_directory(path) ? importHF(path, model, error)
+                                          : importGGUF(path, model, error)))
     return false;
   if (options.ropeScaling) {
     RopeParams &rope = model.description.config.rope;

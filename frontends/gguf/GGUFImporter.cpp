@@ -325,14 +325,7 @@ bool lmc::frontend::importGGUF(const std::string &path, ImportedModel &model,
               std::to_string(model.description.config.vocab) + " rows";
       return false;
     }
-    // OUT chat renders the model's own template ("jinja"); GPT-OSS's
-    // harmony is written natively (runtime/chat, docs/design/chat.md).
-    const std::string &chatTemplate = model.tokenizer.chatTemplate;
-    if (chatTemplate.find("<|channel|>") != std::string::npos &&
-        chatTemplate.find("<|start|>") != std::string::npos)
-      model.chatFormat = "harmony";
-    else if (!chatTemplate.empty())
-      model.chatFormat = "jinja";
+    model.chatFormat = chatFormatOf(model.tokenizer.chatTemplate);
   }
   model.weightsPath = path;
   return true;
