@@ -12,7 +12,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
-#include <numeric>
 
 using namespace mlir;
 using namespace lmc::tfm;
@@ -69,6 +68,18 @@ struct Decoder {
     return arith::UIToFPOp::create(b, vec(type.getNumElements(), b.getF32Type()), v);
   }
   Value scalarToF32(Value i) { return arith::SIToFPOp::create(b, b.getF32Type(), i); }
+  /// The 32 nibbles of the 16 bytes at `delta`: low nibbles in lanes 0-15,
+  /// high ones in 16-31 (ggml's order), or interleaved low, high, low, ...
+  /// (OpenAI's MXFP4).
+  Value loadNibbles(int64_t delta, bool interleaved) {
+    Value packed = loadBytes(delta, 16);
+    Value low = arith::AndIOp::create(b, packed, i8Splat(16, 0x0F));
+    Value high = arith::ShRUIOp::create(b, packed, i8Splat(16, 4));
+    SmallVector<int64_t> order;
+    for (int64_t j = 0; j < 32; ++j)
+      order.push_back(interleaved ? (j % 2) * 16 + j / 2 : j);
+    return vector::ShuffleOp::create(b, low, high, order);
+  }
 };
 
 void decodeFloat(Decoder &d, const RowLayout &layout,
@@ -112,12 +123,7 @@ void decodeQ8_0(Decoder &d, function_ref<void(int64_t, Value)> consume) {
 void decodeQ4_0(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   ImplicitLocOpBuilder &b = d.b;
   Value scale = d.loadF16(0);
-  Value packed = d.loadBytes(2, 16);
-  Value low = arith::AndIOp::create(b, packed, d.i8Splat(16, 0x0F));
-  Value high = arith::ShRUIOp::create(b, packed, d.i8Splat(16, 4));
-  SmallVector<int64_t> order(32);
-  std::iota(order.begin(), order.end(), 0);
-  Value nibbles = vector::ShuffleOp::create(b, low, high, order);
+  Value nibbles = d.loadNibbles(2, /*interleaved=*/false);
   Value centered = arith::SubIOp::create(b, nibbles, d.i8Splat(32, 8));
   consume(0, arith::MulFOp::create(b, d.signedToF32(centered), d.splat(scale, 32)));
 }
@@ -238,13 +244,7 @@ Value decodeE2M1(Decoder &d, Value codes, Value e) {
 /// MXFP4 (ggml): an E8M0 exponent, then 16 bytes; element j is the low
 /// nibble of byte j, element j+16 the high nibble.
 void decodeMXFP4(Decoder &d, function_ref<void(int64_t, Value)> consume) {
-  ImplicitLocOpBuilder &b = d.b;
-  Value packed = d.loadBytes(1, 16);
-  Value low = arith::AndIOp::create(b, packed, d.i8Splat(16, 0x0F));
-  Value high = arith::ShRUIOp::create(b, packed, d.i8Splat(16, 4));
-  SmallVector<int64_t> order(32);
-  std::iota(order.begin(), order.end(), 0);
-  Value codes = vector::ShuffleOp::create(b, low, high, order);
+  Value codes = d.loadNibbles(1, /*interleaved=*/false);
   consume(0, decodeE2M1(d, codes, d.loadByte(0, /*isSigned=*/false)));
 }
 
@@ -252,15 +252,7 @@ void decodeMXFP4(Decoder &d, function_ref<void(int64_t, Value)> consume) {
 /// nibble of byte m and 2m+1 in the high one; the E8M0 exponent `e` is
 /// stored apart.
 void decodeMXFP4OpenAI(Decoder &d, Value e, function_ref<void(int64_t, Value)> consume) {
-  ImplicitLocOpBuilder &b = d.b;
-  Value packed = d.loadBytes(0, 16);
-  Value low = arith::AndIOp::create(b, packed, d.i8Splat(16, 0x0F));
-  Value high = arith::ShRUIOp::create(b, packed, d.i8Splat(16, 4));
-  SmallVector<int64_t> order;
-  for (int64_t m = 0; m < 16; ++m)
-    order.append({m, 16 + m});
-  Value codes = vector::ShuffleOp::create(b, low, high, order);
-  consume(0, decodeE2M1(d, codes, e));
+  consume(0, decodeE2M1(d, d.loadNibbles(0, /*interleaved=*/true), e));
 }
 
 /// FP8 E4M3FN elements times the block's f32 scale. A code s eeee mmm is
