@@ -3,13 +3,15 @@
 // Routing (top-k selection, the routing functions of tfm.moe), the product of
 // each token with its chosen experts, and the weighted combination of the
 // experts' outputs. Expert products group the (token, slot) pairs by expert,
-// so each chosen expert's weight rows are decoded once per group of up to
-// four tokens and experts nobody chose are never read.
+// so experts nobody chose are never read; each chosen expert's weight rows
+// are decoded once per group of up to four pairs (decode) or, with many
+// pairs (prefill), once per tile for all of them (TiledMatmul.h).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/Kernels.h"
 #include "passes/cpu/RowDotProducts.h"
+#include "passes/cpu/TiledMatmul.h"
 #include "passes/cpu/WeightDecoding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -86,6 +88,10 @@ void emitTopK(ImplicitLocOpBuilder &b, int64_t n, int64_t k,
                  return SmallVector<Value>{};
                });
 }
+
+/// An expert with at least this many pairs has its weight tiles decoded
+/// once for all of them; fewer read the weight rows directly.
+constexpr int64_t kTiledExpertMinPairs = 4;
 
 Value indexToI32(ImplicitLocOpBuilder &b, Value i) {
   return arith::IndexCastOp::create(b, b.getI32Type(), i);
@@ -181,51 +187,127 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                    return SmallVector<Value>{};
                  });
 
-    constexpr int64_t kTile = 4;
-    // Output features in parallel; within one, every chosen expert's row is
-    // decoded once per tile of its pairs.
-    buildParallelLoop(b, constIndex(b, n), [&](ImplicitLocOpBuilder &pb, Value row) {
-      buildForLoop(pb, zero, constIndex(pb, experts), one, ValueRange{},
-                   [&](ImplicitLocOpBuilder &eb, Value e, ValueRange) -> SmallVector<Value> {
-        Value begin = memref::LoadOp::create(eb, offsets, ValueRange{e});
-        Value end = memref::LoadOp::create(eb, offsets,
-                                           ValueRange{arith::AddIOp::create(eb, e, one)});
-        WeightRow weightRow = w.row(eb, e, row);
-        Value biasValue =
-            biasBytes ? loadF32Element(eb, biasBytes,
-                                       arith::AddIOp::create(
-                                           eb, arith::MulIOp::create(eb, e, constIndex(eb, n)),
-                                           row))
-                      : Value();
-        auto tile = [&](ImplicitLocOpBuilder &tb, Value first, int64_t count) {
-          SmallVector<Value> xRows, yRows;
-          for (int64_t i = 0; i < count; ++i) {
-            Value at = i == 0 ? first
-                              : arith::AddIOp::create(tb, first, constIndex(tb, i)).getResult();
-            Value p = memref::LoadOp::create(tb, order, ValueRange{at});
-            yRows.push_back(p);
-            xRows.push_back(sharedInput ? arith::DivUIOp::create(tb, p, constIndex(tb, slots))
-                                              .getResult()
-                                        : p);
-          }
-          emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row, biasValue);
-        };
-        Value span = arith::SubIOp::create(eb, end, begin);
-        Value tiledEnd = arith::SubIOp::create(
-            eb, end, arith::RemUIOp::create(eb, span, constIndex(eb, kTile)));
-        buildForLoop(eb, begin, tiledEnd, constIndex(eb, kTile), ValueRange{},
-                     [&](ImplicitLocOpBuilder &tb, Value first, ValueRange) {
-                       tile(tb, first, kTile);
-                       return SmallVector<Value>{};
+    // (input row, output row) of the pair at position `at` of `order`.
+    auto pairRows = [&](ImplicitLocOpBuilder &tb, Value at) {
+      Value p = memref::LoadOp::create(tb, order, ValueRange{at});
+      Value xRow = sharedInput ? arith::DivUIOp::create(tb, p, constIndex(tb, slots)).getResult()
+                               : p;
+      return std::pair{xRow, p};
+    };
+    auto biasOf = [&](ImplicitLocOpBuilder &tb, Value e, Value column) {
+      return loadF32Element(
+          tb, biasBytes,
+          arith::AddIOp::create(tb, arith::MulIOp::create(tb, e, constIndex(tb, n)), column));
+    };
+    auto pairRange = [&](ImplicitLocOpBuilder &tb, Value e) {
+      Value begin = memref::LoadOp::create(tb, offsets, ValueRange{e});
+      Value end = memref::LoadOp::create(tb, offsets,
+                                         ValueRange{arith::AddIOp::create(tb, e, one)});
+      return std::pair{begin, end};
+    };
+    // Row `row` of expert e times the pairs [begin, end), each row decoded
+    // once per group of up to four pairs.
+    auto rowProducts = [&](ImplicitLocOpBuilder &eb, Value e, Value row, Value begin, Value end) {
+      constexpr int64_t kGroup = 4;
+      WeightRow weightRow = w.row(eb, e, row);
+      Value biasValue = biasBytes ? biasOf(eb, e, row) : Value();
+      auto group = [&](ImplicitLocOpBuilder &tb, Value first, int64_t count) {
+        SmallVector<Value> xRows, yRows;
+        for (int64_t i = 0; i < count; ++i) {
+          auto [xRow, yRow] = pairRows(
+              tb, i == 0 ? first : arith::AddIOp::create(tb, first, constIndex(tb, i)).getResult());
+          xRows.push_back(xRow);
+          yRows.push_back(yRow);
+        }
+        emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row, biasValue);
+      };
+      Value span = arith::SubIOp::create(eb, end, begin);
+      Value groupedEnd = arith::SubIOp::create(
+          eb, end, arith::RemUIOp::create(eb, span, constIndex(eb, kGroup)));
+      buildForLoop(eb, begin, groupedEnd, constIndex(eb, kGroup), ValueRange{},
+                   [&](ImplicitLocOpBuilder &tb, Value first, ValueRange) {
+                     group(tb, first, kGroup);
+                     return SmallVector<Value>{};
+                   });
+      buildForLoop(eb, groupedEnd, end, one, ValueRange{},
+                   [&](ImplicitLocOpBuilder &tb, Value first, ValueRange) {
+                     group(tb, first, 1);
+                     return SmallVector<Value>{};
+                   });
+    };
+    // Few pairs (decode): output features in parallel, every chosen expert's
+    // row decoded in registers.
+    auto emitRowPath = [&](ImplicitLocOpBuilder &rb) {
+      buildParallelLoop(rb, constIndex(rb, n), [&](ImplicitLocOpBuilder &pb, Value row) {
+        buildForLoop(pb, zero, constIndex(pb, experts), one, ValueRange{},
+                     [&](ImplicitLocOpBuilder &eb, Value e, ValueRange) -> SmallVector<Value> {
+                       auto [begin, end] = pairRange(eb, e);
+                       rowProducts(eb, e, row, begin, end);
+                       return {};
                      });
-        buildForLoop(eb, tiledEnd, end, one, ValueRange{},
-                     [&](ImplicitLocOpBuilder &tb, Value first, ValueRange) {
-                       tile(tb, first, 1);
-                       return SmallVector<Value>{};
-                     });
-        return {};
       });
-    });
+    };
+    std::optional<WeightTiling> tiling = WeightTiling::get(n, shape[2]);
+    if (!tiling) {
+      emitRowPath(b);
+      return;
+    }
+    // Many pairs (prefill): (tile, expert) in parallel, tile-major so every
+    // thread sees every expert; an expert's tile is decoded once for all its
+    // pairs when it has enough of them.
+    auto emitTiledPath = [&](ImplicitLocOpBuilder &tb) {
+      Value expertCount = constIndex(tb, experts);
+      buildParallelLoop(tb, constIndex(tb, experts * tiling->tiles()),
+                        [&](ImplicitLocOpBuilder &pb, Value i) {
+        Value e = arith::RemUIOp::create(pb, i, expertCount);
+        Value first = arith::MulIOp::create(pb, arith::DivUIOp::create(pb, i, expertCount),
+                                            constIndex(pb, tiling->tileRows));
+        auto range = pairRange(pb, e);
+        Value begin = range.first, end = range.second;
+        Value enough = arith::CmpIOp::create(
+            pb, arith::CmpIPredicate::uge, arith::SubIOp::create(pb, end, begin),
+            constIndex(pb, kTiledExpertMinPairs));
+        scf::IfOp::create(
+            pb, enough,
+            [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder sb(loc, nb);
+              buildAllocaScope(sb, [&](ImplicitLocOpBuilder &ab) {
+                Value tile = memref::AllocaOp::create(ab, tiling->tileType(ab.getContext()),
+                                                      ValueRange{}, ab.getI64IntegerAttr(64));
+                emitDecodeWeightTile(ab, w, *tiling, e, first, tile);
+                auto bias = [&](ImplicitLocOpBuilder &cb, Value column) {
+                  return biasOf(cb, e, column);
+                };
+                emitTileProducts(ab, *tiling, tile, x, y, begin, end, first, pairRows,
+                                 biasBytes ? ColumnBias(bias) : ColumnBias());
+              });
+              scf::YieldOp::create(sb);
+            },
+            [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder sb(loc, nb);
+              buildForLoop(sb, zero, constIndex(sb, tiling->tileRows), one, ValueRange{},
+                           [&](ImplicitLocOpBuilder &rb, Value j, ValueRange) {
+                             rowProducts(rb, e, arith::AddIOp::create(rb, first, j), begin, end);
+                             return SmallVector<Value>{};
+                           });
+              scf::YieldOp::create(sb);
+            });
+      });
+    };
+    Value many = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, pairs,
+                                       constIndex(b, kTiledMatmulMinRows));
+    scf::IfOp::create(
+        b, many,
+        [&](OpBuilder &nb, Location loc) {
+          ImplicitLocOpBuilder tb(loc, nb);
+          emitTiledPath(tb);
+          scf::YieldOp::create(tb);
+        },
+        [&](OpBuilder &nb, Location loc) {
+          ImplicitLocOpBuilder rb(loc, nb);
+          emitRowPath(rb);
+          scf::YieldOp::create(rb);
+        });
   });
 }
 

@@ -47,6 +47,11 @@ mlir::ValueRange buildForLoop(
         mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::ValueRange)>
         body);
 
+/// Runs `body` in a memref.alloca_scope, so the stack buffers it allocates
+/// are released at its end even inside loops.
+void buildAllocaScope(mlir::ImplicitLocOpBuilder &b,
+                      llvm::function_ref<void(mlir::ImplicitLocOpBuilder &)> body);
+
 /// A 64-byte aligned heap buffer of `type`, dynamic sizes from `dynamicSizes`.
 mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::MemRefType type, mlir::ValueRange dynamicSizes);

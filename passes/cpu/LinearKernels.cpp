@@ -8,6 +8,7 @@
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/Kernels.h"
 #include "passes/cpu/RowDotProducts.h"
+#include "passes/cpu/TiledMatmul.h"
 #include "passes/cpu/WeightDecoding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -40,6 +41,55 @@ void emitMatmulTile(ImplicitLocOpBuilder &b, const WeightReader &w, const Weight
                                     .getResult());
   emitRowDotProducts(b, w, row, x, rowIndex, y, rowIndex, n);
 }
+
+
+/// y = x w^T one weight row at a time, each decoded once per 4 rows of x:
+/// the path for a few rows (decode) and the reference for the tiled one.
+void emitRowMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n, Value x,
+                   Value y, Value m) {
+  Value tile = constIndex(b, kMatmulRowTile);
+  Value tiledRows = arith::SubIOp::create(b, m, arith::RemUIOp::create(b, m, tile));
+  buildParallelLoop(b, constIndex(b, n), [&](ImplicitLocOpBuilder &pb, Value n) {
+    WeightRow row = w.row(pb, Value(), n);
+    buildForLoop(pb, constIndex(pb, 0), tiledRows, tile, ValueRange{},
+                 [&](ImplicitLocOpBuilder &lb, Value m0, ValueRange) {
+                   emitMatmulTile(lb, w, row, x, y, m0, kMatmulRowTile, n);
+                   return SmallVector<Value>{};
+                 });
+    buildForLoop(pb, tiledRows, m, constIndex(pb, 1), ValueRange{},
+                 [&](ImplicitLocOpBuilder &lb, Value m0, ValueRange) {
+                   emitMatmulTile(lb, w, row, x, y, m0, 1, n);
+                   return SmallVector<Value>{};
+                 });
+  });
+}
+
+/// Activation rows per block of the tiled path: a block and a decoded tile
+/// share L2.
+constexpr int64_t kTiledRowBlock = 128;
+
+/// y = x w^T by decoded weight tiles: (row block, tile) pairs in parallel,
+/// each tile decoded once per block of up to kTiledRowBlock rows.
+void emitTiledMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
+                     const WeightTiling &tiling, Value x, Value y, Value m) {
+  Value tiles = constIndex(b, tiling.tiles());
+  Value blockRows = constIndex(b, kTiledRowBlock);
+  Value blocks = arith::CeilDivUIOp::create(b, m, blockRows);
+  buildParallelLoop(b, arith::MulIOp::create(b, blocks, tiles),
+                    [&](ImplicitLocOpBuilder &pb, Value i) {
+    Value begin = arith::MulIOp::create(pb, arith::DivUIOp::create(pb, i, tiles), blockRows);
+    Value end = arith::MinUIOp::create(pb, m, arith::AddIOp::create(pb, begin, blockRows));
+    Value first = arith::MulIOp::create(pb, arith::RemUIOp::create(pb, i, tiles),
+                                        constIndex(pb, tiling.tileRows));
+    buildAllocaScope(pb, [&](ImplicitLocOpBuilder &sb) {
+      Value tile = memref::AllocaOp::create(sb, tiling.tileType(sb.getContext()),
+                                            ValueRange{}, sb.getI64IntegerAttr(64));
+      emitDecodeWeightTile(sb, w, tiling, Value(), first, tile);
+      emitTileProducts(sb, tiling, tile, x, y, begin, end, first,
+                       [](ImplicitLocOpBuilder &, Value r) { return std::pair{r, r}; });
+    });
+  });
+}
 } // namespace
 
 func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
@@ -48,49 +98,32 @@ func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
   MLIRContext *ctx = module.getContext();
   SmallVector<Type> args{activationType(ctx, {k}), activationType(ctx, {n})};
   weight.appendArgTypes(ctx, args);
+  std::optional<WeightTiling> tiling = WeightTiling::get(n, k);
   return getOrCreateKernel(
       builder, module, "lmc_matmul_" + weight.key(), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
         Value x = a[0], y = a[1];
         WeightReader w(weight, a.drop_front(2));
         Value m = memref::DimOp::create(b, x, 0);
-        Value tile = constIndex(b, kMatmulRowTile);
-        Value tiledRows =
-            arith::SubIOp::create(b, m, arith::RemUIOp::create(b, m, tile));
-        buildParallelLoop(b, constIndex(b, n), [&](ImplicitLocOpBuilder &pb, Value n) {
-          WeightRow row = w.row(pb, Value(), n);
-          scf::ForOp::create(
-              pb, constIndex(pb, 0), tiledRows, constIndex(pb, kMatmulRowTile),
-              ValueRange{}, [&](OpBuilder &nb, Location loc, Value m0, ValueRange) {
-                ImplicitLocOpBuilder lb(loc, nb);
-                emitMatmulTile(lb, w, row, x, y, m0, kMatmulRowTile, n);
-                scf::YieldOp::create(lb);
-              });
-          scf::ForOp::create(
-              pb, tiledRows, m, constIndex(pb, 1), ValueRange{},
-              [&](OpBuilder &nb, Location loc, Value m0, ValueRange) {
-                ImplicitLocOpBuilder lb(loc, nb);
-                emitMatmulTile(lb, w, row, x, y, m0, 1, n);
-                scf::YieldOp::create(lb);
-              });
-        });
+        if (!tiling) {
+          emitRowMatmul(b, w, n, x, y, m);
+          return;
+        }
+        Value many = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, m,
+                                           constIndex(b, kTiledMatmulMinRows));
+        scf::IfOp::create(
+            b, many,
+            [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder tb(loc, nb);
+              emitTiledMatmul(tb, w, *tiling, x, y, m);
+              scf::YieldOp::create(tb);
+            },
+            [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder rb(loc, nb);
+              emitRowMatmul(rb, w, n, x, y, m);
+              scf::YieldOp::create(rb);
+            });
       });
-}
-
-/// Decodes weight row `row` into out[outRow, :].
-static void emitDecodeRow(ImplicitLocOpBuilder &b, const WeightReader &w, const WeightRow &row,
-                          Value out, Value outRow) {
-  const RowLayout &layout = w.layout();
-  buildForLoop(b, constIndex(b, 0), constIndex(b, w.blocksPerRow()), constIndex(b, 1),
-               ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
-                 Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
-                 w.decode(lb, row, block, [&](int64_t chunk, Value v) {
-                   Value k = arith::AddIOp::create(
-                       lb, k0, constIndex(lb, chunk * layout.chunkWidth));
-                   vector::StoreOp::create(lb, v, out, ValueRange{outRow, k});
-                 });
-                 return SmallVector<Value>{};
-               });
 }
 
 func::FuncOp lmc::cpu::getEmbeddingKernel(OpBuilder &builder, ModuleOp module,
@@ -109,7 +142,7 @@ func::FuncOp lmc::cpu::getEmbeddingKernel(OpBuilder &builder, ModuleOp module,
         buildParallelLoop(b, count, [&](ImplicitLocOpBuilder &pb, Value t) {
           Value id = memref::LoadOp::create(pb, ids, ValueRange{t});
           Value row = arith::IndexCastOp::create(pb, pb.getIndexType(), id);
-          emitDecodeRow(pb, w, w.flatRow(pb, row), out, t);
+          w.decodeRow(pb, w.flatRow(pb, row), out, t);
         });
       });
 }
@@ -126,7 +159,7 @@ func::FuncOp lmc::cpu::getDequantizeKernel(OpBuilder &builder, ModuleOp module,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
         WeightReader w(weight, a.drop_front(1));
         buildParallelLoop(b, constIndex(b, rows), [&](ImplicitLocOpBuilder &pb, Value r) {
-          emitDecodeRow(pb, w, w.flatRow(pb, r), a[0], r);
+          w.decodeRow(pb, w.flatRow(pb, r), a[0], r);
         });
       });
 }

@@ -265,3 +265,18 @@ void WeightReader::decode(ImplicitLocOpBuilder &b, const WeightRow &r, Value blo
       b, r.base, arith::MulIOp::create(b, block, constIndex(b, rowLayout.blockBytes)));
   decodeBlock(b, rowLayout, dataBytes, blockBase, consume, blockScale(b, r, block));
 }
+
+void WeightReader::decodeRow(ImplicitLocOpBuilder &b, const WeightRow &r, Value out,
+                             Value outRow) const {
+  buildForLoop(b, constIndex(b, 0), constIndex(b, blocksPerRow()), constIndex(b, 1),
+               ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
+                 Value k0 = arith::MulIOp::create(lb, block,
+                                                  constIndex(lb, rowLayout.blockElems));
+                 decode(lb, r, block, [&](int64_t chunk, Value v) {
+                   Value k = arith::AddIOp::create(
+                       lb, k0, constIndex(lb, chunk * rowLayout.chunkWidth));
+                   vector::StoreOp::create(lb, v, out, ValueRange{outRow, k});
+                 });
+                 return SmallVector<Value>{};
+               });
+}

@@ -126,6 +126,9 @@ public:
   /// scales), as decodeBlock does.
   void decode(mlir::ImplicitLocOpBuilder &b, const WeightRow &row, mlir::Value block,
               llvm::function_ref<void(int64_t, mlir::Value)> consume) const;
+  /// Decodes the whole of `row` into out[outRow, :] (out: a 2-D f32 memref).
+  void decodeRow(mlir::ImplicitLocOpBuilder &b, const WeightRow &row, mlir::Value out,
+                 mlir::Value outRow) const;
 
 private:
   mlir::Value rowBase(mlir::ImplicitLocOpBuilder &b, const WeightLayout &layout,

@@ -75,7 +75,7 @@ class MoeKernel : public ::testing::TestWithParam<MoeCase> {};
 
 TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
   const MoeCase &c = GetParam();
-  const int64_t E = c.experts, K = c.k, H = c.hidden, F = c.ffn, T = 5;
+  const int64_t E = c.experts, K = c.k, H = c.hidden, F = c.ffn;
   Format fmt = *lmc::quant::parseFormat(c.expertFormat);
   TestRandom rng(0x0e0e + E * 7 + K);
   MoeWeights w;
@@ -195,115 +195,119 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
   auto runFused = (Fn)fused.lookup("run"), runPlain = (Fn)plain.lookup("run");
   ASSERT_TRUE(runFused && runPlain);
 
-  std::vector<float> input = rng.floats(T * H, -2, 2), a(T * H), b(T * H);
-  auto wm = memref<uint8_t, 1>(w.bytes.data(), {(int64_t)w.bytes.size()});
-  auto xm = memref<float, 2>(input.data(), {T, H});
-  auto am = memref<float, 2>(a.data(), {T, H});
-  auto bm = memref<float, 2>(b.data(), {T, H});
-  runFused(&wm, &xm, &am);
-  runPlain(&wm, &xm, &bm);
+  // 3 tokens: few (token, slot) pairs, the row path; 48: the
+  // tiled path, with experts above and below its per-expert threshold.
+  for (int64_t T : {3, 48}) {
+    std::vector<float> input = rng.floats(T * H, -2, 2), a(T * H), b(T * H);
+    auto wm = memref<uint8_t, 1>(w.bytes.data(), {(int64_t)w.bytes.size()});
+    auto xm = memref<float, 2>(input.data(), {T, H});
+    auto am = memref<float, 2>(a.data(), {T, H});
+    auto bm = memref<float, 2>(b.data(), {T, H});
+    runFused(&wm, &xm, &am);
+    runPlain(&wm, &xm, &bm);
 
-  // float64 reference on the decoded weights.
-  const auto &R = w.values("router"), &G = w.values("gate"), &U = w.values("up"),
-             &D = w.values("down");
-  std::vector<double> expected(T * H, 0.0);
-  for (int64_t t = 0; t < T; ++t) {
-    const float *xt = &input[t * H];
-    std::vector<double> logits(E);
-    for (int64_t e = 0; e < E; ++e) {
-      double s = c.clamped ? w.values("router_b")[e] : 0.0;
-      for (int64_t h = 0; h < H; ++h)
-        s += double(R[e * H + h]) * xt[h];
-      logits[e] = s;
-    }
-    std::vector<double> score = logits, rank;
-    if (sigmoid)
-      for (double &s : score)
-        s = 1 / (1 + std::exp(-s));
-    rank = score;
-    if (sigmoid) {
-      for (int64_t e = 0; e < E; ++e)
-        rank[e] += w.values("selection_b")[e];
-      // Keep the topkGroup groups with the best sums of their two best ranks.
-      int64_t per = E / c.groups;
-      std::vector<std::pair<double, int64_t>> groupScore;
-      for (int64_t g = 0; g < c.groups; ++g) {
-        std::vector<double> r(rank.begin() + g * per, rank.begin() + (g + 1) * per);
-        std::sort(r.rbegin(), r.rend());
-        groupScore.push_back({-(r[0] + (per > 1 ? r[1] : 0.0)), g});
+    // float64 reference on the decoded weights.
+    const auto &R = w.values("router"), &G = w.values("gate"), &U = w.values("up"),
+               &D = w.values("down");
+    std::vector<double> expected(T * H, 0.0);
+    for (int64_t t = 0; t < T; ++t) {
+      const float *xt = &input[t * H];
+      std::vector<double> logits(E);
+      for (int64_t e = 0; e < E; ++e) {
+        double s = c.clamped ? w.values("router_b")[e] : 0.0;
+        for (int64_t h = 0; h < H; ++h)
+          s += double(R[e * H + h]) * xt[h];
+        logits[e] = s;
       }
-      std::stable_sort(groupScore.begin(), groupScore.end());
-      std::vector<bool> keep(c.groups, false);
-      for (int64_t i = 0; i < c.topkGroup; ++i)
-        keep[groupScore[i].second] = true;
-      for (int64_t e = 0; e < E; ++e)
-        if (!keep[e / per])
-          rank[e] = -INFINITY;
-    }
-    if (std::string(c.routing) == "softmax_topk") {
-      double m = *std::max_element(score.begin(), score.end()), z = 0;
-      for (double &s : score)
-        z += (s = std::exp(s - m));
-      for (double &s : score)
-        s /= z;
-    }
-    std::vector<int64_t> order(E);
-    std::iota(order.begin(), order.end(), 0);
-    if (std::string(c.routing) == "softmax_topk")
+      std::vector<double> score = logits, rank;
+      if (sigmoid)
+        for (double &s : score)
+          s = 1 / (1 + std::exp(-s));
       rank = score;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t i, int64_t j) { return rank[i] > rank[j]; });
-    std::vector<double> weight(K);
-    for (int64_t s = 0; s < K; ++s)
-      weight[s] = score[order[s]];
-    if (std::string(c.routing) == "topk_softmax") {
-      double z = 0;
-      for (double &v : weight)
-        z += (v = std::exp(v - score[order[0]]));
-      for (double &v : weight)
-        v /= z;
-    } else if (c.normalize || sigmoid) {
-      double z = std::accumulate(weight.begin(), weight.end(), 0.0);
-      for (double &v : weight)
-        v = v / z * (sigmoid ? c.scale : 1.0);
-    }
-    for (int64_t s = 0; s < K; ++s) {
-      int64_t e = order[s];
-      std::vector<double> act(F);
-      for (int64_t f = 0; f < F; ++f) {
-        double g = c.clamped ? w.values("gate_b")[e * F + f] : 0.0;
-        double u = c.clamped ? w.values("up_b")[e * F + f] : 0.0;
+      if (sigmoid) {
+        for (int64_t e = 0; e < E; ++e)
+          rank[e] += w.values("selection_b")[e];
+        // Keep the topkGroup groups with the best sums of their two best ranks.
+        int64_t per = E / c.groups;
+        std::vector<std::pair<double, int64_t>> groupScore;
+        for (int64_t g = 0; g < c.groups; ++g) {
+          std::vector<double> r(rank.begin() + g * per, rank.begin() + (g + 1) * per);
+          std::sort(r.rbegin(), r.rend());
+          groupScore.push_back({-(r[0] + (per > 1 ? r[1] : 0.0)), g});
+        }
+        std::stable_sort(groupScore.begin(), groupScore.end());
+        std::vector<bool> keep(c.groups, false);
+        for (int64_t i = 0; i < c.topkGroup; ++i)
+          keep[groupScore[i].second] = true;
+        for (int64_t e = 0; e < E; ++e)
+          if (!keep[e / per])
+            rank[e] = -INFINITY;
+      }
+      if (std::string(c.routing) == "softmax_topk") {
+        double m = *std::max_element(score.begin(), score.end()), z = 0;
+        for (double &s : score)
+          z += (s = std::exp(s - m));
+        for (double &s : score)
+          s /= z;
+      }
+      std::vector<int64_t> order(E);
+      std::iota(order.begin(), order.end(), 0);
+      if (std::string(c.routing) == "softmax_topk")
+        rank = score;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int64_t i, int64_t j) { return rank[i] > rank[j]; });
+      std::vector<double> weight(K);
+      for (int64_t s = 0; s < K; ++s)
+        weight[s] = score[order[s]];
+      if (std::string(c.routing) == "topk_softmax") {
+        double z = 0;
+        for (double &v : weight)
+          z += (v = std::exp(v - score[order[0]]));
+        for (double &v : weight)
+          v /= z;
+      } else if (c.normalize || sigmoid) {
+        double z = std::accumulate(weight.begin(), weight.end(), 0.0);
+        for (double &v : weight)
+          v = v / z * (sigmoid ? c.scale : 1.0);
+      }
+      for (int64_t s = 0; s < K; ++s) {
+        int64_t e = order[s];
+        std::vector<double> act(F);
+        for (int64_t f = 0; f < F; ++f) {
+          double g = c.clamped ? w.values("gate_b")[e * F + f] : 0.0;
+          double u = c.clamped ? w.values("up_b")[e * F + f] : 0.0;
+          for (int64_t h = 0; h < H; ++h) {
+            g += double(G[(e * F + f) * H + h]) * xt[h];
+            u += double(U[(e * F + f) * H + h]) * xt[h];
+          }
+          if (c.clamped) {
+            g = std::min(g, 7.0);
+            u = std::clamp(u, -7.0, 7.0);
+            act[f] = g / (1 + std::exp(-1.702 * g)) * (u + 1);
+          } else {
+            act[f] = g / (1 + std::exp(-g)) * u;
+          }
+        }
         for (int64_t h = 0; h < H; ++h) {
-          g += double(G[(e * F + f) * H + h]) * xt[h];
-          u += double(U[(e * F + f) * H + h]) * xt[h];
+          double d = c.clamped ? w.values("down_b")[e * H + h] : 0.0;
+          for (int64_t f = 0; f < F; ++f)
+            d += double(D[(e * H + h) * F + f]) * act[f];
+          expected[t * H + h] += weight[s] * d;
         }
-        if (c.clamped) {
-          g = std::min(g, 7.0);
-          u = std::clamp(u, -7.0, 7.0);
-          act[f] = g / (1 + std::exp(-1.702 * g)) * (u + 1);
-        } else {
-          act[f] = g / (1 + std::exp(-g)) * u;
-        }
-      }
-      for (int64_t h = 0; h < H; ++h) {
-        double d = c.clamped ? w.values("down_b")[e * H + h] : 0.0;
-        for (int64_t f = 0; f < F; ++f)
-          d += double(D[(e * H + h) * F + f]) * act[f];
-        expected[t * H + h] += weight[s] * d;
       }
     }
+    double worstFused = 0, worstPlain = 0, worstBetween = 0, scale = 0;
+    for (int64_t i = 0; i < T * H; ++i) {
+      worstFused = std::max(worstFused, std::fabs(a[i] - expected[i]));
+      worstPlain = std::max(worstPlain, std::fabs(b[i] - expected[i]));
+      worstBetween = std::max(worstBetween, double(std::fabs(a[i] - b[i])));
+      scale = std::max(scale, std::fabs(expected[i]));
+    }
+    // f32 sums of a few hundred products of O(1) terms: ~1e-6 of the scale.
+    EXPECT_LT(worstFused, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T;
+    EXPECT_LT(worstPlain, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T;
+    EXPECT_LT(worstBetween, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T;
   }
-  double worstFused = 0, worstPlain = 0, worstBetween = 0, scale = 0;
-  for (int64_t i = 0; i < T * H; ++i) {
-    worstFused = std::max(worstFused, std::fabs(a[i] - expected[i]));
-    worstPlain = std::max(worstPlain, std::fabs(b[i] - expected[i]));
-    worstBetween = std::max(worstBetween, double(std::fabs(a[i] - b[i])));
-    scale = std::max(scale, std::fabs(expected[i]));
-  }
-  // f32 sums of a few hundred products of O(1) terms: ~1e-6 of the scale.
-  EXPECT_LT(worstFused, 1e-5 * std::max(1.0, scale)) << c.name;
-  EXPECT_LT(worstPlain, 1e-5 * std::max(1.0, scale)) << c.name;
-  EXPECT_LT(worstBetween, 1e-5 * std::max(1.0, scale)) << c.name;
 }
 
 INSTANTIATE_TEST_SUITE_P(

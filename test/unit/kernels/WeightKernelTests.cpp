@@ -127,7 +127,7 @@ TEST_P(WeightKernelTest, DecodeIsBitExact) {
 
 TEST_P(WeightKernelTest, MatmulMatchesReference) {
   const FormatCase &c = GetParam();
-  const int64_t n = 24, k = c.rowElems;
+  const int64_t n = 72, k = c.rowElems;
   TestRandom rng(0xabc0000 + k);
   std::vector<uint8_t> weights;
   std::vector<float> decoded(n * k);
@@ -151,9 +151,10 @@ TEST_P(WeightKernelTest, MatmulMatchesReference) {
                        MemRef<float, 2> *))harness.lookup("run");
   ASSERT_NE(run, nullptr);
 
-  // 1 row (decode), and row counts that exercise the 4-row tiles and the
-  // remainder loop.
-  for (int64_t m : {1, 4, 7}) {
+  // Row path: 1 row (decode), and counts that exercise its 4-row groups and
+  // the remainder loop. Tiled path (16 rows and more): full and partial
+  // micro-kernel tiles, and several row blocks (300 > 128).
+  for (int64_t m : {1, 4, 7, 16, 37, 300}) {
     std::vector<float> x = rng.floats(m * k);
     std::vector<float> y(m * n, -7.0f);
     auto w = memref<uint8_t, 1>(weights.data(), {(int64_t)weights.size()});

@@ -1,0 +1,161 @@
+//===- TiledMatmul.cpp - products of many activation rows with a weight ---===//
+#include "passes/cpu/TiledMatmul.h"
+#include "passes/cpu/KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace lmc::cpu;
+
+namespace {
+
+/// Micro-kernel shape: activation rows x weight rows, and the vector width
+/// of the accumulators along k.
+constexpr int64_t kTileActivations = 4;
+constexpr int64_t kTileWeights = 4;
+constexpr int64_t kLanes = 16;
+/// A decoded tile is sized to stay in L2 next to a block of activations.
+constexpr int64_t kDecodedTileBytes = 256 * 1024;
+constexpr int64_t kMaxTileRows = 64;
+
+/// Pairs up the lanes of `x` and `y`, viewed as groups of `group` lanes:
+/// the result holds, for each group of x and then each group of y, the sum
+/// of its lower and upper halves. With no `y`, only x's groups.
+Value addGroupHalves(ImplicitLocOpBuilder &b, Value x, Value y, int64_t group) {
+  int64_t width = cast<VectorType>(x.getType()).getNumElements();
+  SmallVector<int64_t> lower, upper;
+  for (int64_t source = 0; source < (y ? 2 : 1); ++source)
+    for (int64_t g = 0; g < width / group; ++g)
+      for (int64_t l = 0; l < group / 2; ++l) {
+        lower.push_back(source * width + g * group + l);
+        upper.push_back(source * width + g * group + group / 2 + l);
+      }
+  Value other = y ? y : x;
+  return arith::AddFOp::create(b, vector::ShuffleOp::create(b, x, other, lower),
+                               vector::ShuffleOp::create(b, x, other, upper));
+}
+
+/// The horizontal sums of four vector<16xf32>, as one vector<4xf32>: a
+/// transpose-and-add tree (9 shuffles) rather than four reductions.
+Value sumEach4(ImplicitLocOpBuilder &b, ValueRange v) {
+  static_assert(kLanes == 16 && kTileWeights == 4, "the tree below is for 4 x 16");
+  Value v01 = addGroupHalves(b, v[0], v[1], 16); // 8 lanes of v0, 8 of v1
+  Value v23 = addGroupHalves(b, v[2], v[3], 16);
+  Value quads = addGroupHalves(b, v01, v23, 8);  // 4 lanes each
+  Value pairs = addGroupHalves(b, quads, Value(), 4);
+  return addGroupHalves(b, pairs, Value(), 2);
+}
+
+/// y[yRows[r], first + j0 + c] = dot(x[xRows[r]], tile[j0 + c]) (+ bias) for
+/// c < 4 and every r.
+void emitMicroKernel(ImplicitLocOpBuilder &b, const WeightTiling &tiling, Value tile, Value x,
+                     Value y, ArrayRef<Value> xRows, ArrayRef<Value> yRows, Value first,
+                     Value j0, ColumnBias bias) {
+  VectorType lanes = VectorType::get({kLanes}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(lanes, b.getF32FloatAttr(0)));
+  size_t rows = xRows.size();
+  SmallVector<Value> tileRows;
+  for (int64_t c = 0; c < kTileWeights; ++c)
+    tileRows.push_back(c == 0 ? j0 : arith::AddIOp::create(b, j0, constIndex(b, c)).getResult());
+  SmallVector<Value> init(rows * kTileWeights, zero);
+  ValueRange sums = buildForLoop(
+      b, constIndex(b, 0), constIndex(b, tiling.cols), constIndex(b, kLanes), init,
+      [&](ImplicitLocOpBuilder &lb, Value k, ValueRange accs) {
+        SmallVector<Value> acc(accs), xs, ws;
+        for (Value r : xRows)
+          xs.push_back(vector::LoadOp::create(lb, lanes, x, ValueRange{r, k}));
+        for (Value j : tileRows)
+          ws.push_back(vector::LoadOp::create(lb, lanes, tile, ValueRange{j, k}));
+        for (size_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < kTileWeights; ++c)
+            acc[r * kTileWeights + c] =
+                vector::FMAOp::create(lb, xs[r], ws[c], acc[r * kTileWeights + c]);
+        return acc;
+      });
+  Value column = arith::AddIOp::create(b, first, j0);
+  Value biases;
+  if (bias) {
+    SmallVector<Value> values;
+    for (int64_t c = 0; c < kTileWeights; ++c)
+      values.push_back(bias(b, arith::AddIOp::create(b, column, constIndex(b, c))));
+    biases = vector::FromElementsOp::create(
+        b, VectorType::get({kTileWeights}, b.getF32Type()), values);
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    Value out = sumEach4(b, sums.slice(r * kTileWeights, kTileWeights));
+    if (biases)
+      out = arith::AddFOp::create(b, out, biases);
+    vector::StoreOp::create(b, out, y, ValueRange{yRows[r], column});
+  }
+}
+
+} // namespace
+
+std::optional<WeightTiling> WeightTiling::get(int64_t rows, int64_t cols) {
+  if (rows % kTileWeights != 0 || cols % kLanes != 0)
+    return std::nullopt;
+  int64_t cap = kDecodedTileBytes / (4 * cols) / kTileWeights * kTileWeights;
+  cap = std::clamp<int64_t>(cap, kTileWeights, kMaxTileRows);
+  int64_t tileRows = kTileWeights;
+  for (int64_t t = cap; t > kTileWeights; t -= kTileWeights)
+    if (rows % t == 0) {
+      tileRows = t;
+      break;
+    }
+  return WeightTiling{rows, cols, tileRows};
+}
+
+MemRefType WeightTiling::tileType(MLIRContext *ctx) const {
+  return MemRefType::get({tileRows, cols}, Float32Type::get(ctx));
+}
+
+void lmc::cpu::emitDecodeWeightTile(ImplicitLocOpBuilder &b, const WeightReader &w,
+                                    const WeightTiling &tiling, Value slice, Value first,
+                                    Value tile) {
+  buildForLoop(b, constIndex(b, 0), constIndex(b, tiling.tileRows), constIndex(b, 1),
+               ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value j, ValueRange) {
+                 Value row = arith::AddIOp::create(lb, first, j);
+                 w.decodeRow(lb, w.row(lb, slice, row), tile, j);
+                 return SmallVector<Value>{};
+               });
+}
+
+void lmc::cpu::emitTileProducts(ImplicitLocOpBuilder &b, const WeightTiling &tiling,
+                                Value tile, Value x, Value y, Value begin, Value end,
+                                Value first, ProductRows rows, ColumnBias bias) {
+  // Four activation rows at a time, then the remainder one by one; within
+  // each, the tile's rows four at a time, so the activation rows stay in L1
+  // while the tile streams from L2.
+  auto products = [&](ImplicitLocOpBuilder &pb, Value i0, int64_t count) {
+    SmallVector<Value> xRows, yRows;
+    for (int64_t r = 0; r < count; ++r) {
+      Value i = r == 0 ? i0 : arith::AddIOp::create(pb, i0, constIndex(pb, r)).getResult();
+      auto [xRow, yRow] = rows(pb, i);
+      xRows.push_back(xRow);
+      yRows.push_back(yRow);
+    }
+    buildForLoop(pb, constIndex(pb, 0), constIndex(pb, tiling.tileRows),
+                 constIndex(pb, kTileWeights), ValueRange{},
+                 [&](ImplicitLocOpBuilder &lb, Value j0, ValueRange) {
+                   emitMicroKernel(lb, tiling, tile, x, y, xRows, yRows, first, j0, bias);
+                   return SmallVector<Value>{};
+                 });
+  };
+  Value span = arith::SubIOp::create(b, end, begin);
+  Value tiledEnd = arith::SubIOp::create(
+      b, end, arith::RemUIOp::create(b, span, constIndex(b, kTileActivations)));
+  buildForLoop(b, begin, tiledEnd, constIndex(b, kTileActivations), ValueRange{},
+               [&](ImplicitLocOpBuilder &lb, Value i0, ValueRange) {
+                 products(lb, i0, kTileActivations);
+                 return SmallVector<Value>{};
+               });
+  buildForLoop(b, tiledEnd, end, constIndex(b, 1), ValueRange{},
+               [&](ImplicitLocOpBuilder &lb, Value i0, ValueRange) {
+                 products(lb, i0, 1);
+                 return SmallVector<Value>{};
+               });
+}
