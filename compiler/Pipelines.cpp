@@ -16,6 +16,7 @@ void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options)
   if (options.fuse)
     addFusionPasses(pm);
   pm.addPass(createConvertTfmToCPU());
+  pm.addPass(createLmcApproximateMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -117,4 +117,17 @@ def LmcOutlineParallel : Pass<"lmc-outline-parallel", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def LmcApproximateMath : Pass<"lmc-approximate-math"> {
+  let summary = "Replace f32 math.exp by a polynomial approximation that vectorizes";
+  let description = [{
+    LLVM has no vector exp for x86 without a vector math library, so a
+    `math.exp` on a vector becomes one libm call per lane (a quarter of a
+    512-token prefill went to scalar expf in softmax and SiLU). This rewrites
+    f32 exp, scalar and vector, into MLIR's range reduction and polynomial
+    (relative error a few ulp), which stays in vector registers.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // LMC_PASSES_PASSES_TD
