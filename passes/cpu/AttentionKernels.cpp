@@ -2,8 +2,9 @@
 //
 // The cache of a sequence is one buffer [layers, streams, heads, capacity,
 // dim]: each head's positions are contiguous, so attention streams through
-// them. Attention keeps a running maximum and denominator (online softmax),
-// so scores are never materialised.
+// them. Attention keeps a running maximum and denominator (online softmax)
+// updated once per block of keys, so scores are never materialised beyond
+// one vector.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/cpu/KernelBuilder.h"
@@ -14,6 +15,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace mlir;
@@ -50,12 +52,34 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
         Value q = a[0], kv = a[1], out = a[2], layer = a[3], start = a[4],
               window = a[5], scale = a[6];
         VectorType vec = VectorType::get({dim}, f32);
+        // Keys are taken a block at a time: their scores form one vector, so
+        // the softmax update (and its exp) is vectorized across them.
+        int64_t lanes = std::min<int64_t>(16, vectorWidthFor(dim));
+        int64_t keyBlock = lanes;
+        VectorType blockVec = VectorType::get({keyBlock}, f32);
+        Value minusInf = constF32(b, -std::numeric_limits<float>::infinity());
+        auto splat = [&](ImplicitLocOpBuilder &lb, Value scalar) -> Value {
+          return vector::BroadcastOp::create(lb, blockVec, scalar);
+        };
+        // The dim lanes of a product summed down to `lanes`.
+        auto foldLanes = [&](ImplicitLocOpBuilder &lb, Value product) {
+          Value sum;
+          for (int64_t c = 0; c < dim; c += lanes) {
+            Value part = vector::ExtractStridedSliceOp::create(
+                lb, product, ArrayRef<int64_t>{c}, ArrayRef<int64_t>{lanes},
+                ArrayRef<int64_t>{1});
+            sum = sum ? arith::AddFOp::create(lb, sum, part).getResult() : part;
+          }
+          return sum;
+        };
         Value zero = constIndex(b, 0), one = constIndex(b, 1);
         Value tokens = memref::DimOp::create(b, q, 0);
         Value work = arith::MulIOp::create(b, tokens, constIndex(b, queryHeads));
         buildParallelLoop(b, work, [&](ImplicitLocOpBuilder &pb, Value item) {
-          Value t = arith::DivUIOp::create(pb, item, constIndex(pb, queryHeads));
-          Value h = arith::RemUIOp::create(pb, item, constIndex(pb, queryHeads));
+          // Head-major, so the queries a thread takes in turn read the same
+          // keys and values (from L2, not L3).
+          Value h = arith::DivUIOp::create(pb, item, tokens);
+          Value t = arith::RemUIOp::create(pb, item, tokens);
           Value kvHead =
               arith::DivUIOp::create(pb, h, constIndex(pb, queryHeads / kvHeads));
           // Keys [first, end): up to the query's own position, and within the
@@ -78,29 +102,49 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
             maxInit = memref::LoadOp::create(pb, a[7], ValueRange{h});
             denomInit = constF32(pb, 1.0f);
           }
+          Value last = arith::SubIOp::create(pb, end, one);
           ValueRange state = buildForLoop(
-              pb, first, end, one, ValueRange{maxInit, denomInit, accInit},
-              [&](ImplicitLocOpBuilder &lb, Value j, ValueRange s) {
+              pb, first, end, constIndex(pb, keyBlock), ValueRange{maxInit, denomInit, accInit},
+              [&](ImplicitLocOpBuilder &lb, Value j0, ValueRange s) {
                 Value maxSoFar = s[0], denom = s[1], acc = s[2];
-                Value key = vector::LoadOp::create(
-                    lb, vec, kv, ValueRange{layer, zero, kvHead, j, zero});
-                Value score = arith::MulFOp::create(
-                    lb, reduceAdd(lb, arith::MulFOp::create(lb, query, key)), scale);
-                Value newMax = arith::MaximumFOp::create(lb, maxSoFar, score);
+                // Keys past the end read the last one again and are masked.
+                SmallVector<Value> keys, partials;
+                for (int64_t i = 0; i < keyBlock; ++i) {
+                  Value j = arith::AddIOp::create(lb, j0, constIndex(lb, i));
+                  keys.push_back(arith::MinUIOp::create(lb, j, last));
+                  Value key = vector::LoadOp::create(
+                      lb, vec, kv, ValueRange{layer, zero, kvHead, keys.back(), zero});
+                  partials.push_back(foldLanes(lb, arith::MulFOp::create(lb, query, key)));
+                }
+                Value lane = vector::StepOp::create(lb, VectorType::get({keyBlock}, index));
+                Value valid = arith::CmpIOp::create(
+                    lb, arith::CmpIPredicate::ult,
+                    arith::AddIOp::create(lb, vector::BroadcastOp::create(lb, lane.getType(), j0),
+                                          lane),
+                    vector::BroadcastOp::create(lb, lane.getType(), end));
+                Value scores = arith::MulFOp::create(
+                    lb, reduceAddEach(lb, partials),
+                    vector::BroadcastOp::create(lb, blockVec, scale));
+                scores = arith::SelectOp::create(lb, valid, scores, splat(lb, minusInf));
+                Value blockMax = vector::ReductionOp::create(
+                    lb, vector::CombiningKind::MAXNUMF, scores);
+                Value newMax = arith::MaxNumFOp::create(lb, maxSoFar, blockMax);
                 Value rescale = math::ExpOp::create(
                     lb, arith::SubFOp::create(lb, maxSoFar, newMax));
-                Value weight = math::ExpOp::create(
-                    lb, arith::SubFOp::create(lb, score, newMax));
+                Value weights = math::ExpOp::create(
+                    lb, arith::SubFOp::create(lb, scores, splat(lb, newMax)));
+                weights = arith::SelectOp::create(lb, valid, weights, splat(lb, constF32(lb, 0)));
                 Value newDenom = arith::AddFOp::create(
-                    lb, arith::MulFOp::create(lb, denom, rescale), weight);
-                Value value = vector::LoadOp::create(
-                    lb, vec, kv, ValueRange{layer, one, kvHead, j, zero});
-                Value newAcc = arith::AddFOp::create(
-                    lb,
-                    arith::MulFOp::create(lb, acc,
-                                          vector::BroadcastOp::create(lb, vec, rescale)),
-                    arith::MulFOp::create(lb, value,
-                                          vector::BroadcastOp::create(lb, vec, weight)));
+                    lb, arith::MulFOp::create(lb, denom, rescale), reduceAdd(lb, weights));
+                Value newAcc = arith::MulFOp::create(
+                    lb, acc, vector::BroadcastOp::create(lb, vec, rescale));
+                for (int64_t i = 0; i < keyBlock; ++i) {
+                  Value value = vector::LoadOp::create(
+                      lb, vec, kv, ValueRange{layer, one, kvHead, keys[i], zero});
+                  Value weight = vector::ExtractOp::create(lb, weights, ArrayRef<int64_t>{i});
+                  newAcc = vector::FMAOp::create(
+                      lb, vector::BroadcastOp::create(lb, vec, weight), value, newAcc);
+                }
                 return SmallVector<Value>{newMax, newDenom, newAcc};
               });
           Value result = arith::DivFOp::create(

@@ -95,6 +95,41 @@ Value lmc::cpu::reduceAdd(ImplicitLocOpBuilder &b, Value vector) {
       arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
 }
 
+/// Pairs up the lanes of `x` and `y`, viewed as groups of `group` lanes:
+/// the result holds, for each group of x and then each group of y, the sum
+/// of its lower and upper halves. With no `y`, only x's groups.
+static Value addGroupHalves(ImplicitLocOpBuilder &b, Value x, Value y, int64_t group) {
+  int64_t width = cast<VectorType>(x.getType()).getNumElements();
+  SmallVector<int64_t> lower, upper;
+  for (int64_t source = 0; source < (y ? 2 : 1); ++source)
+    for (int64_t g = 0; g < width / group; ++g)
+      for (int64_t l = 0; l < group / 2; ++l) {
+        lower.push_back(source * width + g * group + l);
+        upper.push_back(source * width + g * group + group / 2 + l);
+      }
+  Value other = y ? y : x;
+  return arith::AddFOp::create(b, vector::ShuffleOp::create(b, x, other, lower),
+                               vector::ShuffleOp::create(b, x, other, upper));
+}
+
+Value lmc::cpu::reduceAddEach(ImplicitLocOpBuilder &b, ValueRange vectors) {
+  int64_t group = cast<VectorType>(vectors.front().getType()).getNumElements();
+  assert(llvm::isPowerOf2_64(vectors.size()) && (int64_t)vectors.size() <= group &&
+         "a power of two of vectors, at most their width");
+  // Each level halves the lanes every source occupies, pairing vectors
+  // until one is left, then within it.
+  SmallVector<Value> level(vectors.begin(), vectors.end());
+  for (; level.size() > 1; group /= 2) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < level.size(); i += 2)
+      next.push_back(addGroupHalves(b, level[i], level[i + 1], group));
+    level = std::move(next);
+  }
+  for (; group > 1; group /= 2)
+    level[0] = addGroupHalves(b, level[0], Value(), group);
+  return level[0];
+}
+
 int64_t lmc::cpu::vectorWidthFor(int64_t n) {
   for (int64_t w : {32, 16, 8, 4, 2})
     if (n % w == 0)

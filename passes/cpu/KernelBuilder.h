@@ -59,6 +59,11 @@ mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
 /// Horizontal sum of a vector, reassociation allowed.
 mlir::Value reduceAdd(mlir::ImplicitLocOpBuilder &b, mlir::Value vector);
 
+/// The horizontal sums of n vectors of one width W (n a power of two, at
+/// most W) as one vector<n>: a transpose-and-add tree of shuffles (for 4 x
+/// 16 lanes, 9 shuffle pairs instead of four 4-step reductions).
+mlir::Value reduceAddEach(mlir::ImplicitLocOpBuilder &b, mlir::ValueRange vectors);
+
 /// Largest of 32, 16, 8, 4, 2, 1 dividing `n`: the vector width of loops
 /// over a dimension of extent n.
 int64_t vectorWidthFor(int64_t n);

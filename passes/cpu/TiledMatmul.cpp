@@ -22,34 +22,6 @@ constexpr int64_t kLanes = 16;
 constexpr int64_t kDecodedTileBytes = 256 * 1024;
 constexpr int64_t kMaxTileRows = 64;
 
-/// Pairs up the lanes of `x` and `y`, viewed as groups of `group` lanes:
-/// the result holds, for each group of x and then each group of y, the sum
-/// of its lower and upper halves. With no `y`, only x's groups.
-Value addGroupHalves(ImplicitLocOpBuilder &b, Value x, Value y, int64_t group) {
-  int64_t width = cast<VectorType>(x.getType()).getNumElements();
-  SmallVector<int64_t> lower, upper;
-  for (int64_t source = 0; source < (y ? 2 : 1); ++source)
-    for (int64_t g = 0; g < width / group; ++g)
-      for (int64_t l = 0; l < group / 2; ++l) {
-        lower.push_back(source * width + g * group + l);
-        upper.push_back(source * width + g * group + group / 2 + l);
-      }
-  Value other = y ? y : x;
-  return arith::AddFOp::create(b, vector::ShuffleOp::create(b, x, other, lower),
-                               vector::ShuffleOp::create(b, x, other, upper));
-}
-
-/// The horizontal sums of four vector<16xf32>, as one vector<4xf32>: a
-/// transpose-and-add tree (9 shuffles) rather than four reductions.
-Value sumEach4(ImplicitLocOpBuilder &b, ValueRange v) {
-  static_assert(kLanes == 16 && kTileWeights == 4, "the tree below is for 4 x 16");
-  Value v01 = addGroupHalves(b, v[0], v[1], 16); // 8 lanes of v0, 8 of v1
-  Value v23 = addGroupHalves(b, v[2], v[3], 16);
-  Value quads = addGroupHalves(b, v01, v23, 8);  // 4 lanes each
-  Value pairs = addGroupHalves(b, quads, Value(), 4);
-  return addGroupHalves(b, pairs, Value(), 2);
-}
-
 /// y[yRows[r], first + j0 + c] = dot(x[xRows[r]], tile[j0 + c]) (+ bias) for
 /// c < 4 and every r.
 void emitMicroKernel(ImplicitLocOpBuilder &b, const WeightTiling &tiling, Value tile, Value x,
@@ -86,7 +58,7 @@ void emitMicroKernel(ImplicitLocOpBuilder &b, const WeightTiling &tiling, Value 
         b, VectorType::get({kTileWeights}, b.getF32Type()), values);
   }
   for (size_t r = 0; r < rows; ++r) {
-    Value out = sumEach4(b, sums.slice(r * kTileWeights, kTileWeights));
+    Value out = reduceAddEach(b, sums.slice(r * kTileWeights, kTileWeights));
     if (biases)
       out = arith::AddFOp::create(b, out, biases);
     vector::StoreOp::create(b, out, y, ValueRange{yRows[r], column});
