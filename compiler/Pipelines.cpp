@@ -21,6 +21,7 @@ void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options)
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addNestedPass<func::FuncOp>(createLmcFreeAfterLastUse());
   pm.addPass(createLmcOutlineLoops());
   pm.addPass(createLmcOutlineParallel());
   pm.addPass(createSCFToControlFlowPass());

@@ -117,6 +117,20 @@ def LmcOutlineParallel : Pass<"lmc-outline-parallel", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def LmcFreeAfterLastUse : Pass<"lmc-free-after-last-use", "::mlir::func::FuncOp"> {
+  let summary = "Move each memref.dealloc up to just after the last use of its buffer";
+  let description = [{
+    Ownership-based buffer deallocation frees buffers at the end of their
+    block, so the forward function of a model held every intermediate
+    tensor of every layer until it returned (1.7 GB for a 512-token
+    Qwen3-0.6B prefill). A buffer allocated in a block and freed at its end
+    is freed instead right after the last op of the block that uses it or a
+    view of it. Buffers whose aliases escape through anything but view ops
+    are left alone.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def LmcApproximateMath : Pass<"lmc-approximate-math"> {
   let summary = "Replace f32 math.exp by a polynomial approximation that vectorizes";
   let description = [{
