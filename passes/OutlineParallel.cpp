@@ -9,6 +9,7 @@
 //   }
 //
 // and `lmc_cpu.parallel_call @f_par0(captures...) count ceildiv(ub - lb, s)`.
+// Static stack buffers of the body are allocated once, before the loop.
 // Constants and globals used by the body are recreated inside rather than
 // captured.
 //
@@ -83,6 +84,11 @@ LogicalResult outline(scf::ParallelOp loop, func::FuncOp parent,
   mapping.map(loop.getInductionVars()[0], iv);
   for (Operation &op : loop.getBody()->without_terminator())
     b.clone(op, mapping);
+  // An alloca in the loop would take fresh stack every iteration.
+  forOp.walk([&](memref::AllocaOp alloca) {
+    if (alloca->getNumOperands() == 0)
+      alloca->moveBefore(forOp);
+  });
   b.setInsertionPointToEnd(entry);
   func::ReturnOp::create(b, loc);
 

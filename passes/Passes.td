@@ -87,7 +87,13 @@ def ConvertTfmToCPU : Pass<"convert-tfm-to-cpu", "::mlir::ModuleOp"> {
     shared by all layers), or inline linalg for the primitive elementwise ops.
     Weights are views into the `weights` argument at their declared offsets.
   }];
+  let options = [
+    Option<"amx", "amx", "bool", /*default=*/"false",
+           "Run prefill products with Q8_0 weights on AMX-BF16 tiles (to f32 "
+           "accuracy, see passes/cpu/AmxMatmul.h); the target must have AMX">
+  ];
   let dependentDialects = [
+    "::mlir::amx::AMXDialect",
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
@@ -112,6 +118,9 @@ def LmcOutlineParallel : Pass<"lmc-outline-parallel", "::mlir::ModuleOp"> {
     Every one-dimensional `scf.parallel` becomes a function of
     (captured values..., begin, end) that runs the iterations [begin, end),
     and an `lmc_cpu.parallel_call` that hands it to the runtime's thread pool.
+    Static stack buffers (`memref.alloca` without operands) of the body move
+    to the function's entry: one per chunk, not one per iteration (which
+    overflowed the stack when one thread ran every iteration).
   }];
   let dependentDialects = ["::lmc::cpu::CPUDialect", "::mlir::func::FuncDialect",
                            "::mlir::scf::SCFDialect"];

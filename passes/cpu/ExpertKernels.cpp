@@ -271,16 +271,14 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
             pb, enough,
             [&](OpBuilder &nb, Location loc) {
               ImplicitLocOpBuilder sb(loc, nb);
-              buildAllocaScope(sb, [&](ImplicitLocOpBuilder &ab) {
-                Value tile = memref::AllocaOp::create(ab, tiling->tileType(ab.getContext()),
-                                                      ValueRange{}, ab.getI64IntegerAttr(64));
-                emitDecodeWeightTile(ab, w, *tiling, e, first, tile);
-                auto bias = [&](ImplicitLocOpBuilder &cb, Value column) {
-                  return biasOf(cb, e, column);
-                };
-                emitTileProducts(ab, *tiling, tile, x, y, begin, end, first, pairRows,
-                                 biasBytes ? ColumnBias(bias) : ColumnBias());
-              });
+              Value tile = memref::AllocaOp::create(sb, tiling->tileType(sb.getContext()),
+                                                    ValueRange{}, sb.getI64IntegerAttr(64));
+              emitDecodeWeightTile(sb, w, *tiling, e, first, tile);
+              auto bias = [&](ImplicitLocOpBuilder &cb, Value column) {
+                return biasOf(cb, e, column);
+              };
+              emitTileProducts(sb, *tiling, tile, x, y, begin, end, first, pairRows,
+                               biasBytes ? ColumnBias(bias) : ColumnBias());
               scf::YieldOp::create(sb);
             },
             [&](OpBuilder &nb, Location loc) {

@@ -70,19 +70,6 @@ ValueRange lmc::cpu::buildForLoop(
   return loop.getResults();
 }
 
-void lmc::cpu::buildAllocaScope(ImplicitLocOpBuilder &b,
-                                function_ref<void(ImplicitLocOpBuilder &)> body) {
-  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-  Region &region = scope.getBodyRegion();
-  if (region.empty())
-    region.push_back(new Block());
-  Block *block = &region.front();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(block);
-  body(b);
-  memref::AllocaScopeReturnOp::create(b, ValueRange{});
-}
-
 Value lmc::cpu::allocBuffer(OpBuilder &b, Location loc, MemRefType type,
                             ValueRange dynamicSizes) {
   return memref::AllocOp::create(b, loc, type, dynamicSizes,

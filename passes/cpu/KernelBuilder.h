@@ -32,7 +32,8 @@ mlir::Value constI8Vector(mlir::ImplicitLocOpBuilder &b, int64_t width,
                           int8_t value);
 
 /// An `scf.parallel` over [0, count) whose iterations are independent; the
-/// CPU pipeline outlines it onto the runtime's threads.
+/// CPU pipeline outlines it onto the runtime's threads, with the body's
+/// stack buffers (static memref.alloca) allocated once per thread's chunk.
 void buildParallelLoop(mlir::ImplicitLocOpBuilder &b, mlir::Value count,
                        llvm::function_ref<void(mlir::ImplicitLocOpBuilder &,
                                                mlir::Value)>
@@ -46,11 +47,6 @@ mlir::ValueRange buildForLoop(
     llvm::function_ref<llvm::SmallVector<mlir::Value>(
         mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::ValueRange)>
         body);
-
-/// Runs `body` in a memref.alloca_scope, so the stack buffers it allocates
-/// are released at its end even inside loops.
-void buildAllocaScope(mlir::ImplicitLocOpBuilder &b,
-                      llvm::function_ref<void(mlir::ImplicitLocOpBuilder &)> body);
 
 /// A 64-byte aligned heap buffer of `type`, dynamic sizes from `dynamicSizes`.
 mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,

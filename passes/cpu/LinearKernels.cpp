@@ -5,6 +5,7 @@
 // decodes blocks in registers as it streams through a row.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/cpu/AmxMatmul.h"
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/Kernels.h"
 #include "passes/cpu/RowDotProducts.h"
@@ -81,26 +82,25 @@ void emitTiledMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
     Value end = arith::MinUIOp::create(pb, m, arith::AddIOp::create(pb, begin, blockRows));
     Value first = arith::MulIOp::create(pb, arith::RemUIOp::create(pb, i, tiles),
                                         constIndex(pb, tiling.tileRows));
-    buildAllocaScope(pb, [&](ImplicitLocOpBuilder &sb) {
-      Value tile = memref::AllocaOp::create(sb, tiling.tileType(sb.getContext()),
-                                            ValueRange{}, sb.getI64IntegerAttr(64));
-      emitDecodeWeightTile(sb, w, tiling, Value(), first, tile);
-      emitTileProducts(sb, tiling, tile, x, y, begin, end, first,
-                       [](ImplicitLocOpBuilder &, Value r) { return std::pair{r, r}; });
-    });
+    Value tile = memref::AllocaOp::create(pb, tiling.tileType(pb.getContext()),
+                                          ValueRange{}, pb.getI64IntegerAttr(64));
+    emitDecodeWeightTile(pb, w, tiling, Value(), first, tile);
+    emitTileProducts(pb, tiling, tile, x, y, begin, end, first,
+                     [](ImplicitLocOpBuilder &, Value r) { return std::pair{r, r}; });
   });
 }
 } // namespace
 
 func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
-                                       const WeightAccess &weight) {
+                                       const WeightAccess &weight, bool amx) {
   int64_t n = weight.type().getShape()[0], k = weight.type().getShape()[1];
   MLIRContext *ctx = module.getContext();
   SmallVector<Type> args{activationType(ctx, {k}), activationType(ctx, {n})};
   weight.appendArgTypes(ctx, args);
   std::optional<WeightTiling> tiling = WeightTiling::get(n, k);
+  amx = amx && hasAmxMatmul(weight, n, k);
   return getOrCreateKernel(
-      builder, module, "lmc_matmul_" + weight.key(), args,
+      builder, module, "lmc_matmul_" + weight.key() + (amx ? "_amx" : ""), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
         Value x = a[0], y = a[1];
         WeightReader w(weight, a.drop_front(2));
@@ -115,7 +115,10 @@ func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
             b, many,
             [&](OpBuilder &nb, Location loc) {
               ImplicitLocOpBuilder tb(loc, nb);
-              emitTiledMatmul(tb, w, *tiling, x, y, m);
+              if (amx)
+                emitAmxMatmul(tb, w, n, k, x, y, m);
+              else
+                emitTiledMatmul(tb, w, *tiling, x, y, m);
               scf::YieldOp::create(tb);
             },
             [&](OpBuilder &nb, Location loc) {

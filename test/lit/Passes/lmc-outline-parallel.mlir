@@ -56,3 +56,28 @@ func.func @two(%buf: memref<?xf32>, %n: index) {
   }
   return
 }
+
+// -----
+
+// A static stack buffer of the body is allocated once per chunk, before the
+// loop over its iterations; one with a dynamic size stays in the body.
+// CHECK-LABEL: func.func private @scratch_par0
+// CHECK: memref.alloca() : memref<256xf32>
+// CHECK: scf.for
+// CHECK-NOT: memref.alloca() : memref<256xf32>
+// CHECK: memref.alloca(%{{.*}}) : memref<?xf32>
+// CHECK: }
+// CHECK: return
+func.func @scratch(%buf: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %s = memref.alloca() : memref<256xf32>
+    %d = memref.alloca(%i) : memref<?xf32>
+    %v = memref.load %buf[%i] : memref<?xf32>
+    memref.store %v, %s[%c0] : memref<256xf32>
+    memref.store %v, %d[%c0] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
