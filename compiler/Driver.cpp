@@ -183,6 +183,7 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
   PassManager lowering(ctx.get(), ModuleOp::getOperationName());
   CPUPipelineOptions pipeline;
   pipeline.fuse = false; // done above
+  pipeline.amx = options.amx && hostHasAmx();
   buildCPUPipeline(lowering, pipeline);
   if (failed(lowering.run(module))) {
     error = errors.take("lowering to LLVM failed");

@@ -15,6 +15,9 @@ struct CompileOptions {
   std::string gpuArch = "sm_90a";
   EmitKind emit = EmitKind::Executable;
   bool fuse = true;
+  /// Prefill products on AMX tiles when the host CPU has AMX-BF16
+  /// (--no-amx: never).
+  bool amx = true;
   /// --rope-scaling, as frontend::parseRopeScaling reads it; empty: the file's.
   std::string ropeScaling;
 };

@@ -9,13 +9,21 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
+
+bool lmc::hostHasAmx() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("amx-tile") && features.lookup("amx-bf16");
+}
 
 void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
-  pm.addPass(createConvertTfmToCPU());
+  ConvertTfmToCPUOptions lowering;
+  lowering.amx = options.amx;
+  pm.addPass(createConvertTfmToCPU(lowering));
   pm.addPass(createLmcApproximateMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -29,6 +37,7 @@ void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options)
   pm.addPass(createLowerAffinePass());
   ConvertVectorToLLVMPassOptions vectorOptions;
   vectorOptions.reassociateFPReductions = true;
+  vectorOptions.amx = true;
   pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

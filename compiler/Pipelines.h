@@ -11,9 +11,14 @@ struct CPUPipelineOptions {
   /// Run the fusion passes (the default); without them every primitive op
   /// takes its plain lowering.
   bool fuse = true;
+  /// Use AMX tiles for prefill products (the target CPU must have AMX-BF16).
+  bool amx = false;
 };
 
 /// tfm -> LLVM dialect for x86-64, on a builtin.module pass manager.
+/// Whether the host CPU (code is generated for it) has AMX with bf16 tiles.
+bool hostHasAmx();
+
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &options);
 
 /// Registers `lmc-cpu-pipeline` (and `lmc-cpu-pipeline-nofuse`) for lmc-opt.

@@ -126,7 +126,9 @@ struct EmbeddingOpLowering : OpConversionPattern<EmbeddingOp> {
 };
 
 struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
-  using OpConversionPattern::OpConversionPattern;
+  MatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, bool amx)
+      : OpConversionPattern(converter, ctx), amx(amx) {}
+  bool amx;
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -141,7 +143,7 @@ struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
                           MemRefType::get({ShapedType::kDynamic, access->type().getShape()[0]},
                                           rewriter.getF32Type()),
                           rows);
-    auto kernel = getMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(), *access);
+    auto kernel = getMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(), *access, amx);
     if (failed(callWithWeight(rewriter, loc, op, kernel, {x, y}, op.getWeight(),
                               adaptor.getWeight())))
       return failure();
@@ -666,6 +668,7 @@ struct RepeatInterleaveOpLowering : OpConversionPattern<RepeatInterleaveOp> {
 
 struct ConvertTfmToCPUPass
     : lmc::impl::ConvertTfmToCPUBase<ConvertTfmToCPUPass> {
+  using ConvertTfmToCPUBase::ConvertTfmToCPUBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
@@ -690,7 +693,7 @@ struct ConvertTfmToCPUPass
     target.addIllegalDialect<TfmDialect>();
     target.addLegalOp<WeightDeclOp>();
     target.addIllegalOp<tensor::DimOp>();
-    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+    target.addLegalDialect<amx::AMXDialect, arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, memref::MemRefDialect,
                            scf::SCFDialect, vector::VectorDialect,
                            lmc::cpu::CPUDialect>();
@@ -708,7 +711,7 @@ struct ConvertTfmToCPUPass
     populateCallOpTypeConversionPattern(patterns, typeConverter);
     patterns.add<
         WeightOpLowering, DequantizeOpLowering, EmbeddingOpLowering,
-        MatmulOpLowering, RMSNormOpLowering, SwiGLUOpLowering, RopeOpLowering,
+        RMSNormOpLowering, SwiGLUOpLowering, RopeOpLowering,
         AttentionOpLowering, CacheWriteOpLowering, CacheReadOpLowering,
         RopeAnglesOpLowering, DimOpLowering, ConstantOpLowering,
         BinaryOpLowering<AddOp, arith::AddFOp>,
@@ -723,6 +726,7 @@ struct ConvertTfmToCPUPass
         ReshapeOpLowering, TransposeOpLowering, SliceOpLowering,
         LastRowsOpLowering, ConcatOpLowering, RepeatInterleaveOpLowering>(
         typeConverter, ctx);
+    patterns.add<MatmulOpLowering>(typeConverter, ctx, amx);
     populateExpertLoweringPatterns(typeConverter, patterns);
     populateMLALoweringPatterns(typeConverter, patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns)))) {

@@ -4,6 +4,7 @@
 
 #include "dialects/cpu/CPUDialect.h"
 #include "dialects/tfm/TfmOps.h"
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

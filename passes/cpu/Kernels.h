@@ -17,9 +17,10 @@
 
 namespace lmc::cpu {
 
-/// (x: [M, K], y: [M, N], w... of [N, K]): y = x w^T.
+/// (x: [M, K], y: [M, N], w... of [N, K]): y = x w^T. With `amx`, many
+/// rows take the AMX path where the weight has one (AmxMatmul.h).
 mlir::func::FuncOp getMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                   const WeightAccess &weight);
+                                   const WeightAccess &weight, bool amx = false);
 
 /// (ids: [T] i32, out: [T, D], table... of [V, D]): out[t] = table[ids[t]].
 mlir::func::FuncOp getEmbeddingKernel(mlir::OpBuilder &b, mlir::ModuleOp module,

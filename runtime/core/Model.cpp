@@ -2,6 +2,7 @@
 #include "runtime/core/Model.h"
 #include "runtime/core/ExecutablePath.h"
 #include "runtime/core/Sequence.h"
+#include "runtime/support/AmxPermission.h"
 #include "runtime/tokenizer/Serialization.h"
 #include "runtime/tokenizer/Tokenizer.h"
 
@@ -24,6 +25,8 @@ std::unique_ptr<Model> Model::create(const ModelImage &image,
   while (!text.empty() && text.back() == '\0')
     text.remove_suffix(1);
   model->manifestText_ = std::string(text);
+  // Code compiled on an AMX host uses AMX tiles; elsewhere this is a no-op.
+  requestAmxPermission();
   std::string why;
   if (!Manifest::parse(text, model->manifest_, why)) {
     err = "the model's manifest is invalid: " + why;

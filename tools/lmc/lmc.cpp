@@ -1,7 +1,7 @@
 //===- lmc.cpp - the lmc compiler driver ----------------------------------===//
 //
 //   lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]
-//                            [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse]
+//                            [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse] [--no-amx]
 //                            [--rope-scaling none|linear:F|yarn:F:CTX]
 //   lmc import  MODEL [-o FILE.mlir]
 //
@@ -18,14 +18,16 @@ namespace {
 
 const char *kUsage =
     "usage: lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]\n"
-    "                   [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse]\n"
+    "                   [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse] [--no-amx]\n"
     "                   [--rope-scaling none|linear:F|yarn:F:CTX]\n"
     "       lmc import MODEL [-o FILE.mlir]\n"
     "\n"
     "MODEL is a .gguf file. `compile` writes OUT (an executable by default,\n"
     "with its weights beside it as OUT.weights); `import` prints the model as\n"
     "primitive tfm IR. --rope-scaling replaces the file's rope scaling, e.g.\n"
-    "yarn:4:32768 for Qwen3 at 128K.\n";
+    "yarn:4:32768 for Qwen3 at 128K. Code is generated for this machine's CPU;\n"
+    "where it has AMX, prefill products with Q8_0 weights use AMX tiles (to f32\n"
+    "accuracy) unless --no-amx.\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "lmc: error: %s\n", message.c_str());
@@ -78,6 +80,9 @@ int runCompile(ArgParser &p) {
       continue;
     if (arg == "--no-fuse") {
       options.fuse = false;
+      ++p.next;
+    } else if (arg == "--no-amx") {
+      options.amx = false;
       ++p.next;
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
       return usageError("unknown option '" + arg + "'");

@@ -3,6 +3,7 @@
 #include "compiler/Pipelines.h"
 #include "compiler/Registration.h"
 #include "passes/Passes.h"
+#include "runtime/support/AmxPermission.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -43,6 +44,11 @@ KernelHarness::KernelHarness() {
 
 KernelHarness::~KernelHarness() = default;
 
+bool KernelHarness::amxAvailable() {
+  static bool available = lmc::hostHasAmx() && lmc::rt::requestAmxPermission();
+  return available;
+}
+
 bool KernelHarness::compile(const std::string &source, bool fuse) {
   std::string diagnostics;
   ScopedDiagnosticHandler handler(ctx.get(), [&](Diagnostic &diag) {
@@ -70,6 +76,7 @@ bool KernelHarness::compile(const std::string &source, bool fuse) {
   PassManager pm(ctx.get(), ModuleOp::getOperationName());
   lmc::CPUPipelineOptions options;
   options.fuse = false;
+  options.amx = amx;
   lmc::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module))) {
     lastError = "lowering failed: " + diagnostics;

@@ -52,6 +52,12 @@ public:
   /// Parses `source`, lowers it (with or without fusion) and JITs it.
   /// Functions to call must carry `llvm.emit_c_interface`.
   bool compile(const std::string &source, bool fuse = true);
+  /// Lower prefill products to AMX tiles (set before compile; only where
+  /// amxAvailable()).
+  bool amx = false;
+  /// Whether this machine has AMX-BF16 and Linux granted this process its
+  /// tile state.
+  static bool amxAvailable();
   /// The C-interface entry point of function `name`, or null.
   void *lookup(const std::string &name);
   /// The tfm ops (e.g. "tfm.rms_norm") in the module after fusion, as last

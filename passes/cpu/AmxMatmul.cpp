@@ -1,0 +1,224 @@
+//===- AmxMatmul.cpp - prefill products on AMX tiles, to f32 accuracy -----===//
+#include "passes/cpu/AmxMatmul.h"
+#include "passes/cpu/KernelBuilder.h"
+
+#include "mlir/Dialect/AMX/AMXDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace lmc::cpu;
+using lmc::tfm::StorageType;
+
+namespace {
+
+/// Rows of every tile, and f32 columns of the product tile.
+constexpr int64_t kTileRows = 16;
+/// Elements of a Q8_0 block: the bf16 columns of a weight tile.
+constexpr int64_t kBlock = 32;
+constexpr int64_t kQ8_0BlockBytes = 34;
+/// bf16 parts an f32 activation is split into.
+constexpr int64_t kParts = 3;
+/// Weight rows multiplied together: two weight tiles share each activation
+/// tile.
+constexpr int64_t kPairRows = 2 * kTileRows;
+/// Activation tiles (of 16 rows) per work item.
+constexpr int64_t kTilesPerBlock = 8;
+
+VectorType vec(int64_t n, Type element) { return VectorType::get({n}, element); }
+
+Value offset(ImplicitLocOpBuilder &b, Value base, int64_t delta) {
+  return arith::AddIOp::create(b, base, constIndex(b, delta));
+}
+
+/// Splits x[:m] into kParts bf16 parts and stores them in the layout AMX
+/// reads its second operand in, one contiguous run per 16 rows: `pairs`
+/// ([tiles * kParts * k/2, 16] i32) holds at [(t * kParts + p) * k/2 + c, i]
+/// the bf16 pair (part p of x[16t + i, 2c], of x[16t + i, 2c+1]).
+void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value m, int64_t k) {
+  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+  buildParallelLoop(b, m, [&](ImplicitLocOpBuilder &pb, Value r) {
+    Value tile = arith::DivUIOp::create(pb, r, constIndex(pb, kTileRows));
+    Value column = arith::RemUIOp::create(pb, r, constIndex(pb, kTileRows));
+    Value tileBase = arith::MulIOp::create(pb, tile, constIndex(pb, kParts * (k / 2)));
+    buildForLoop(pb, constIndex(pb, 0), constIndex(pb, k), constIndex(pb, kBlock), ValueRange{},
+                 [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
+      Value rest = vector::LoadOp::create(lb, vec(kBlock, f32), x, ValueRange{r, c});
+      Value pair0 = arith::AddIOp::create(lb, tileBase,
+                                          arith::DivUIOp::create(lb, c, constIndex(lb, 2)));
+      for (int64_t p = 0; p < kParts; ++p) {
+        Value part = arith::TruncFOp::create(lb, vec(kBlock, bf16), rest);
+        if (p + 1 < kParts)
+          rest = arith::SubFOp::create(lb, rest, arith::ExtFOp::create(lb, vec(kBlock, f32), part));
+        Value packed = vector::BitCastOp::create(lb, vec(kBlock / 2, lb.getI32Type()), part);
+        Value row0 = offset(lb, pair0, p * (k / 2));
+        for (int64_t i = 0; i < kBlock / 2; ++i)
+          memref::StoreOp::create(lb, vector::ExtractOp::create(lb, packed, ArrayRef<int64_t>{i}),
+                                  pairs, ValueRange{offset(lb, row0, i), column});
+      }
+      return SmallVector<Value>{};
+    });
+  });
+}
+
+/// The f16 at byte `at` of `bytes`, widened.
+Value loadF16(ImplicitLocOpBuilder &b, Value bytes, Value at) {
+  Value raw = vector::LoadOp::create(b, vec(2, b.getI8Type()), bytes, ValueRange{at});
+  Value half = vector::ExtractOp::create(
+      b, vector::BitCastOp::create(b, vec(1, b.getF16Type()), raw), ArrayRef<int64_t>{0});
+  return arith::ExtFOp::create(b, b.getF32Type(), half);
+}
+
+/// Weight rows [first, first + rows): their Q8_0 integers as bf16 in `ints`
+/// ([rows, k]) and their block scales in `scales` ([k/32, rows] f32).
+void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value first, Value ints,
+                       Value scales, int64_t rows, int64_t k) {
+  Type f32 = b.getF32Type();
+  buildForLoop(b, constIndex(b, 0), constIndex(b, rows), constIndex(b, 1), ValueRange{},
+               [&](ImplicitLocOpBuilder &rb, Value j, ValueRange) {
+    WeightRow row = w.row(rb, Value(), arith::AddIOp::create(rb, first, j));
+    buildForLoop(rb, constIndex(rb, 0), constIndex(rb, k / kBlock), constIndex(rb, 1),
+                 ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
+      Value base = arith::AddIOp::create(
+          lb, row.base, arith::MulIOp::create(lb, block, constIndex(lb, kQ8_0BlockBytes)));
+      memref::StoreOp::create(lb, loadF16(lb, w.bytes(), base), scales, ValueRange{block, j});
+      Value q = vector::LoadOp::create(lb, vec(kBlock, lb.getI8Type()), w.bytes(),
+                                       ValueRange{offset(lb, base, 2)});
+      Value exact = arith::TruncFOp::create(
+          lb, vec(kBlock, lb.getBF16Type()), arith::SIToFPOp::create(lb, vec(kBlock, f32), q));
+      vector::StoreOp::create(lb, exact, ints,
+                              ValueRange{j, arith::MulIOp::create(lb, block, constIndex(lb, kBlock))});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+
+/// Weight rows unpacked together: as many as fit 1 MiB of L2 as bf16, so
+/// every 16 activation rows fetched serve them all.
+int64_t groupRows(int64_t n, int64_t k) {
+  int64_t cap = std::max<int64_t>(kPairRows, (1 << 20) / (2 * k) / kPairRows * kPairRows);
+  for (int64_t g = std::min<int64_t>(cap, 256); g > kPairRows; g -= kPairRows)
+    if (n % g == 0)
+      return g;
+  return kPairRows;
+}
+
+} // namespace
+
+bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
+  // The unpacked weight rows live on the stack: at most 2 MiB.
+  return weight.type().getStorage() == StorageType::q8_0 && !weight.scales &&
+         n % kPairRows == 0 && k % kBlock == 0 && kPairRows * k * 2 <= (2 << 20);
+}
+
+void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
+                             int64_t k, Value x, Value y, Value m) {
+  Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i8 = b.getI8Type();
+  Value zero = constIndex(b, 0), one = constIndex(b, 1);
+  Value tileRows = constIndex(b, kTileRows);
+
+  // Activations, padded to whole tiles (the padding columns only reach
+  // product columns that are never stored).
+  Value tiles = arith::CeilDivUIOp::create(b, m, tileRows);
+  int64_t tileRuns = kParts * (k / 2);
+  Value runs = arith::MulIOp::create(b, tiles, constIndex(b, tileRuns));
+  Value byteCount = arith::MulIOp::create(b, runs, constIndex(b, 4 * kTileRows));
+  Value bytes = allocBuffer(b, b.getLoc(), MemRefType::get({ShapedType::kDynamic}, i8),
+                            ValueRange{byteCount});
+  Value pairs = memref::ViewOp::create(
+      b, MemRefType::get({ShapedType::kDynamic, kTileRows}, b.getI32Type()), bytes, zero,
+      ValueRange{runs});
+  Value parts = memref::ViewOp::create(
+      b, MemRefType::get({ShapedType::kDynamic, 2 * kTileRows}, bf16), bytes, zero,
+      ValueRange{runs});
+  emitPackActivations(b, x, pairs, m, k);
+
+  auto operandTile = amx::TileType::get({kTileRows, kBlock}, bf16);
+  auto productTile = amx::TileType::get({kTileRows, kTileRows}, f32);
+  VectorType lanes = vec(kTileRows, f32);
+  Value zeros = arith::ConstantOp::create(b, DenseElementsAttr::get(lanes, b.getF32FloatAttr(0)));
+
+  // Work items: (weight group, block of activation tiles), group-major.
+  int64_t group = groupRows(n, k);
+  Value tileBlock = constIndex(b, kTilesPerBlock);
+  Value blocks = arith::CeilDivUIOp::create(b, tiles, tileBlock);
+  buildParallelLoop(b, arith::MulIOp::create(b, blocks, constIndex(b, n / group)),
+                    [&](ImplicitLocOpBuilder &pb, Value item) {
+    Value first = arith::MulIOp::create(
+        pb, arith::DivUIOp::create(pb, item, blocks), constIndex(pb, group));
+    Value tile0 = arith::MulIOp::create(pb, arith::RemUIOp::create(pb, item, blocks), tileBlock);
+    Value tileEnd = arith::MinUIOp::create(pb, tiles, arith::AddIOp::create(pb, tile0, tileBlock));
+    auto align = pb.getI64IntegerAttr(64);
+    Value ints = memref::AllocaOp::create(pb, MemRefType::get({group, k}, bf16), ValueRange{},
+                                          align);
+    Value scales = memref::AllocaOp::create(pb, MemRefType::get({k / kBlock, group}, f32),
+                                            ValueRange{}, align);
+    emitUnpackWeights(pb, w, first, ints, scales, group, k);
+    auto accType = MemRefType::get({kPairRows, kTileRows}, f32);
+    Value acc = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
+    Value products = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
+    buildForLoop(pb, tile0, tileEnd, one, ValueRange{}, [&](ImplicitLocOpBuilder &tb, Value t,
+                                                            ValueRange) {
+      Value run0 = arith::MulIOp::create(tb, t, constIndex(tb, tileRuns));
+      Value m0 = arith::MulIOp::create(tb, t, tileRows);
+      buildForLoop(tb, zero, constIndex(tb, group), constIndex(tb, kPairRows), ValueRange{},
+                   [&](ImplicitLocOpBuilder &mb, Value pair, ValueRange) {
+        for (int64_t r = 0; r < kPairRows; ++r)
+          vector::StoreOp::create(mb, zeros, acc, ValueRange{constIndex(mb, r), zero});
+        buildForLoop(mb, zero, constIndex(mb, k / kBlock), one, ValueRange{},
+                     [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
+          Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, kBlock));
+          Value pair0 = arith::AddIOp::create(
+              lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock / 2)));
+          Value a[2], c[2];
+          for (int64_t h = 0; h < 2; ++h) {
+            a[h] = amx::TileLoadOp::create(lb, operandTile, ints,
+                                           ValueRange{offset(lb, pair, h * kTileRows), k0});
+            c[h] = amx::TileZeroOp::create(lb, productTile);
+          }
+          for (int64_t p = 0; p < kParts; ++p) {
+            Value part = amx::TileLoadOp::create(
+                lb, operandTile, parts, ValueRange{offset(lb, pair0, p * (k / 2)), zero});
+            for (int64_t h = 0; h < 2; ++h)
+              c[h] = amx::TileMulFOp::create(lb, productTile, a[h], part, c[h]);
+          }
+          for (int64_t h = 0; h < 2; ++h)
+            amx::TileStoreOp::create(lb, products, ValueRange{constIndex(lb, h * kTileRows), zero},
+                                     c[h]);
+          // acc[r] += scale of (block, weight row pair + r) * products[r].
+          for (int64_t r = 0; r < kPairRows; ++r) {
+            Value rowIndex = constIndex(lb, r);
+            Value scale =
+                memref::LoadOp::create(lb, scales, ValueRange{block, offset(lb, pair, r)});
+            Value sum = vector::FMAOp::create(
+                lb, vector::BroadcastOp::create(lb, lanes, scale),
+                vector::LoadOp::create(lb, lanes, products, ValueRange{rowIndex, zero}),
+                vector::LoadOp::create(lb, lanes, acc, ValueRange{rowIndex, zero}));
+            vector::StoreOp::create(lb, sum, acc, ValueRange{rowIndex, zero});
+          }
+          return SmallVector<Value>{};
+        });
+        // acc is [weight row, activation row]: y takes it transposed.
+        Value column0 = arith::AddIOp::create(mb, first, pair);
+        Value count = arith::MinUIOp::create(mb, tileRows, arith::SubIOp::create(mb, m, m0));
+        buildForLoop(mb, zero, count, one, ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value i,
+                                                             ValueRange) {
+          Value yRow = arith::AddIOp::create(lb, m0, i);
+          for (int64_t r = 0; r < kPairRows; ++r) {
+            Value v = memref::LoadOp::create(lb, acc, ValueRange{constIndex(lb, r), i});
+            memref::StoreOp::create(lb, v, y, ValueRange{yRow, offset(lb, column0, r)});
+          }
+          return SmallVector<Value>{};
+        });
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+  });
+}

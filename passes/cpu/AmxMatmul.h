@@ -1,0 +1,32 @@
+//===- AmxMatmul.h - prefill products on AMX tiles, to f32 accuracy -*- C++ -*-===//
+//
+// Intel AMX multiplies 16x32 bf16 tiles into 16x16 f32 tiles at many times
+// the rate of f32 FMAs, but bf16 keeps only 8 bits of an f32. Two facts make
+// it exact enough to replace the f32 tiled path:
+//  - a Q8_0 weight is an 8-bit integer times a per-32-block scale; the
+//    integer is exactly a bf16, and the scale is applied in f32 per block;
+//  - an f32 activation is exactly the sum of three bf16 (x = hi + mid + lo,
+//    each the rounding of what the previous ones left).
+// So C = sum over the three parts of W_int x X_part, scaled per block and
+// accumulated in f32, is the f32 product up to summation order. The weight
+// tile is the A operand (its rows are weight rows, as stored); activations
+// are packed once per call into the B operand's pair-interleaved layout.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LMC_PASSES_CPU_AMXMATMUL_H
+#define LMC_PASSES_CPU_AMXMATMUL_H
+
+#include "passes/cpu/WeightAccess.h"
+
+namespace lmc::cpu {
+
+/// Whether y = x w^T for this weight (n rows of k elements) has an AMX path.
+bool hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k);
+
+/// y[:m] = x[:m] w^T on AMX tiles; w as hasAmxMatmul accepted.
+void emitAmxMatmul(mlir::ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
+                   int64_t k, mlir::Value x, mlir::Value y, mlir::Value m);
+
+} // namespace lmc::cpu
+
+#endif // LMC_PASSES_CPU_AMXMATMUL_H
