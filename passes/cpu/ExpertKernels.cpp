@@ -292,20 +292,7 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
             });
       });
     };
-    Value many = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, pairs,
-                                       constIndex(b, kTiledMatmulMinRows));
-    scf::IfOp::create(
-        b, many,
-        [&](OpBuilder &nb, Location loc) {
-          ImplicitLocOpBuilder tb(loc, nb);
-          emitTiledPath(tb);
-          scf::YieldOp::create(tb);
-        },
-        [&](OpBuilder &nb, Location loc) {
-          ImplicitLocOpBuilder rb(loc, nb);
-          emitRowPath(rb);
-          scf::YieldOp::create(rb);
-        });
+    emitByRowCount(b, pairs, emitTiledPath, emitRowPath);
   });
 }
 

@@ -109,23 +109,15 @@ func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
           emitRowMatmul(b, w, n, x, y, m);
           return;
         }
-        Value many = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, m,
-                                           constIndex(b, kTiledMatmulMinRows));
-        scf::IfOp::create(
-            b, many,
-            [&](OpBuilder &nb, Location loc) {
-              ImplicitLocOpBuilder tb(loc, nb);
+        emitByRowCount(
+            b, m,
+            [&](ImplicitLocOpBuilder &tb) {
               if (amx)
                 emitAmxMatmul(tb, w, n, k, x, y, m);
               else
                 emitTiledMatmul(tb, w, *tiling, x, y, m);
-              scf::YieldOp::create(tb);
             },
-            [&](OpBuilder &nb, Location loc) {
-              ImplicitLocOpBuilder rb(loc, nb);
-              emitRowMatmul(rb, w, n, x, y, m);
-              scf::YieldOp::create(rb);
-            });
+            [&](ImplicitLocOpBuilder &rb) { emitRowMatmul(rb, w, n, x, y, m); });
       });
 }
 

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
@@ -66,6 +67,20 @@ void emitMicroKernel(ImplicitLocOpBuilder &b, const WeightTiling &tiling, Value 
 }
 
 } // namespace
+
+void lmc::cpu::emitByRowCount(ImplicitLocOpBuilder &b, Value rows, PathBuilder tiled,
+                              PathBuilder few) {
+  Value many = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
+                                     constIndex(b, kTiledMatmulMinRows));
+  auto branch = [](PathBuilder path) {
+    return [path](OpBuilder &nb, Location loc) {
+      ImplicitLocOpBuilder pb(loc, nb);
+      path(pb);
+      scf::YieldOp::create(pb);
+    };
+  };
+  scf::IfOp::create(b, many, branch(tiled), branch(few));
+}
 
 std::optional<WeightTiling> WeightTiling::get(int64_t rows, int64_t cols) {
   if (rows % kTileWeights != 0 || cols % kLanes != 0)

@@ -22,6 +22,12 @@ namespace lmc::cpu {
 /// Products with at least this many activation rows take the tiled path.
 constexpr int64_t kTiledMatmulMinRows = 16;
 
+using PathBuilder = llvm::function_ref<void(mlir::ImplicitLocOpBuilder &)>;
+/// Emits `tiled` if there are at least kTiledMatmulMinRows `rows` at run
+/// time, `few` otherwise.
+void emitByRowCount(mlir::ImplicitLocOpBuilder &b, mlir::Value rows, PathBuilder tiled,
+                    PathBuilder few);
+
 /// How a weight of `rows` rows of `cols` elements is tiled.
 struct WeightTiling {
   int64_t rows, cols;

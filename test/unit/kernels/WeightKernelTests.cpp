@@ -75,6 +75,56 @@ std::string weightType(const FormatCase &c, int64_t rows) {
          ", " + c.name + ">";
 }
 
+/// n random rows of k elements in format f: their bytes, one after the
+/// other, and their reference-decoded values.
+void randomWeight(Format f, int64_t n, int64_t k, TestRandom &rng, std::vector<uint8_t> &bytes,
+                  std::vector<float> &decoded) {
+  decoded.resize(n * k);
+  for (int64_t r = 0; r < n; ++r) {
+    std::vector<uint8_t> row = randomRow(f, k, rng);
+    ASSERT_TRUE(lmc::quant::dequantizeRow(f, row.data(), &decoded[r * k], k));
+    bytes.insert(bytes.end(), row.begin(), row.end());
+  }
+}
+
+/// A function @run(x) = tfm.matmul x, w for a weight of `type` ([n, k]) at
+/// offset 0 of the weights argument.
+std::string matmulSource(const std::string &type, int64_t n, int64_t k) {
+  std::string ks = std::to_string(k), ns = std::to_string(n);
+  return "tfm.weight_decl @w : " + type + " at 0\n" +
+         "func.func @run(%x: tensor<?x" + ks + "xf32>) -> tensor<?x" + ns +
+         "xf32> attributes {llvm.emit_c_interface} {\n"
+         "  %w = tfm.weight @w : " + type + "\n" +
+         "  %y = tfm.matmul %x, %w : (tensor<?x" + ks + "xf32>, " + type +
+         ") -> tensor<?x" + ns + "xf32>\n  return %y : tensor<?x" + ns + "xf32>\n}\n";
+}
+
+using MatmulFn = void (*)(MemRef<uint8_t, 1> *, MemRef<float, 2> *, MemRef<float, 2> *);
+
+/// y = x w^T ([m, n]) through the compiled @run.
+std::vector<float> runMatmul(MatmulFn run, std::vector<uint8_t> &weights,
+                             std::vector<float> &x, int64_t m, int64_t n, int64_t k) {
+  std::vector<float> y(m * n, -7.0f);
+  auto w = memref<uint8_t, 1>(weights.data(), {(int64_t)weights.size()});
+  auto xm = memref<float, 2>(x.data(), {m, k});
+  auto ym = memref<float, 2>(y.data(), {m, n});
+  run(&w, &xm, &ym);
+  return y;
+}
+
+/// Row i of x times row j of the decoded weights in double precision, and
+/// the sum of the terms' magnitudes.
+std::pair<double, double> referenceDot(const std::vector<float> &x,
+                                       const std::vector<float> &decoded, int64_t i,
+                                       int64_t j, int64_t k) {
+  double sum = 0, magnitude = 0;
+  for (int64_t l = 0; l < k; ++l) {
+    sum += (double)x[i * k + l] * decoded[j * k + l];
+    magnitude += std::fabs((double)x[i * k + l] * decoded[j * k + l]);
+  }
+  return {sum, magnitude};
+}
+
 class WeightKernelTest : public ::testing::TestWithParam<FormatCase> {
 protected:
   Format format() const { return *lmc::quant::parseFormat(GetParam().name); }
@@ -131,25 +181,11 @@ TEST_P(WeightKernelTest, MatmulMatchesReference) {
   const int64_t n = 72, k = c.rowElems;
   TestRandom rng(0xabc0000 + k);
   std::vector<uint8_t> weights;
-  std::vector<float> decoded(n * k);
-  for (int64_t r = 0; r < n; ++r) {
-    std::vector<uint8_t> row = randomRow(format(), k, rng);
-    ASSERT_TRUE(lmc::quant::dequantizeRow(format(), row.data(), &decoded[r * k], k));
-    weights.insert(weights.end(), row.begin(), row.end());
-  }
-  std::string type = weightType(c, n);
-  std::string ks = std::to_string(k), ns = std::to_string(n);
-  std::string source =
-      "tfm.weight_decl @w : " + type + " at 0\n" +
-      "func.func @run(%x: tensor<?x" + ks + "xf32>) -> tensor<?x" + ns +
-      "xf32> attributes {llvm.emit_c_interface} {\n"
-      "  %w = tfm.weight @w : " + type + "\n" +
-      "  %y = tfm.matmul %x, %w : (tensor<?x" + ks + "xf32>, " + type +
-      ") -> tensor<?x" + ns + "xf32>\n  return %y : tensor<?x" + ns + "xf32>\n}\n";
+  std::vector<float> decoded;
+  randomWeight(format(), n, k, rng, weights, decoded);
   KernelHarness harness;
-  ASSERT_TRUE(harness.compile(source)) << harness.error();
-  auto run = (void (*)(MemRef<uint8_t, 1> *, MemRef<float, 2> *,
-                       MemRef<float, 2> *))harness.lookup("run");
+  ASSERT_TRUE(harness.compile(matmulSource(weightType(c, n), n, k))) << harness.error();
+  auto run = (MatmulFn)harness.lookup("run");
   ASSERT_NE(run, nullptr);
 
   // Row path: 1 row (decode), and counts that exercise its 4-row groups and
@@ -157,18 +193,10 @@ TEST_P(WeightKernelTest, MatmulMatchesReference) {
   // micro-kernel tiles, and several row blocks (300 > 128).
   for (int64_t m : {1, 4, 7, 16, 37, 300}) {
     std::vector<float> x = rng.floats(m * k);
-    std::vector<float> y(m * n, -7.0f);
-    auto w = memref<uint8_t, 1>(weights.data(), {(int64_t)weights.size()});
-    auto xm = memref<float, 2>(x.data(), {m, k});
-    auto ym = memref<float, 2>(y.data(), {m, n});
-    run(&w, &xm, &ym);
+    std::vector<float> y = runMatmul(run, weights, x, m, n, k);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
-        double sum = 0, magnitude = 0;
-        for (int64_t l = 0; l < k; ++l) {
-          sum += (double)x[i * k + l] * decoded[j * k + l];
-          magnitude += std::fabs((double)x[i * k + l] * decoded[j * k + l]);
-        }
+        auto [sum, magnitude] = referenceDot(x, decoded, i, j, k);
         // Float accumulation in another order: a few ulps of the magnitude.
         EXPECT_NEAR(y[i * n + j], sum, 1e-6 * magnitude + 1e-7)
             << c.name << " m=" << m << " at (" << i << ", " << j << ")";
@@ -187,26 +215,14 @@ TEST(AmxMatmul, Q8_0IsAsAccurateAsF32) {
   const int64_t n = 320, k = 4096;
   TestRandom rng(0xa3c0001);
   std::vector<uint8_t> weights;
-  std::vector<float> decoded(n * k);
-  for (int64_t r = 0; r < n; ++r) {
-    std::vector<uint8_t> row = randomRow(Format::Q8_0, k, rng);
-    ASSERT_TRUE(lmc::quant::dequantizeRow(Format::Q8_0, row.data(), &decoded[r * k], k));
-    weights.insert(weights.end(), row.begin(), row.end());
-  }
-  std::string type = "!tfm.weight<" + std::to_string(n) + "x" + std::to_string(k) + ", q8_0>";
-  std::string ks = std::to_string(k), ns = std::to_string(n);
-  std::string source =
-      "tfm.weight_decl @w : " + type + " at 0\n" +
-      "func.func @run(%x: tensor<?x" + ks + "xf32>) -> tensor<?x" + ns +
-      "xf32> attributes {llvm.emit_c_interface} {\n"
-      "  %w = tfm.weight @w : " + type + "\n" +
-      "  %y = tfm.matmul %x, %w : (tensor<?x" + ks + "xf32>, " + type +
-      ") -> tensor<?x" + ns + "xf32>\n  return %y : tensor<?x" + ns + "xf32>\n}\n";
+  std::vector<float> decoded;
+  randomWeight(Format::Q8_0, n, k, rng, weights, decoded);
   KernelHarness harness;
   harness.amx = true;
-  ASSERT_TRUE(harness.compile(source)) << harness.error();
-  auto run = (void (*)(MemRef<uint8_t, 1> *, MemRef<float, 2> *,
-                       MemRef<float, 2> *))harness.lookup("run");
+  ASSERT_TRUE(harness.compile(matmulSource(
+      "!tfm.weight<" + std::to_string(n) + "x" + std::to_string(k) + ", q8_0>", n, k)))
+      << harness.error();
+  auto run = (MatmulFn)harness.lookup("run");
   ASSERT_NE(run, nullptr);
   double worst = 0;
   for (int64_t m : {16, 37, 150}) {
@@ -214,18 +230,10 @@ TEST(AmxMatmul, Q8_0IsAsAccurateAsF32) {
     std::vector<float> x(m * k);
     for (float &v : x)
       v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, int(rng.byte() % 24) - 12);
-    std::vector<float> y(m * n, -7.0f);
-    auto w = memref<uint8_t, 1>(weights.data(), {(int64_t)weights.size()});
-    auto xm = memref<float, 2>(x.data(), {m, k});
-    auto ym = memref<float, 2>(y.data(), {m, n});
-    run(&w, &xm, &ym);
+    std::vector<float> y = runMatmul(run, weights, x, m, n, k);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
-        double sum = 0, magnitude = 0;
-        for (int64_t l = 0; l < k; ++l) {
-          sum += (double)x[i * k + l] * decoded[j * k + l];
-          magnitude += std::fabs((double)x[i * k + l] * decoded[j * k + l]);
-        }
+        auto [sum, magnitude] = referenceDot(x, decoded, i, j, k);
         worst = std::max(worst, std::fabs(y[i * n + j] - sum) / magnitude);
       }
   }
