@@ -93,8 +93,9 @@ def bytes_per_token(model_path, position):
 
 
 def lmc_run(exe, prompt, gen, threads):
+    # The context llama_bench.mjs gives llama.cpp, so long prompts fit both.
     args = [exe, "--tokens", ",".join(map(str, prompt)), "-n", str(gen), "--temp", "0",
-            "--ignore-eos", "--ids", "-t", str(threads)]
+            "--ignore-eos", "--ids", "-t", str(threads), "--ctx", str(len(prompt) + gen + 16)]
     proc, rss, load = measured_run(args)
     m = TIMING.search(proc.stderr.decode())
     if not m:
