@@ -112,9 +112,10 @@ int64_t groupRows(int64_t n, int64_t k) {
 } // namespace
 
 bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
-  // The unpacked weight rows live on the stack: at most 2 MiB.
+  // The unpacked weight rows live on the stack of a pool thread: at most
+  // 1 MiB (glibc's smallest default thread stack is 2 MiB).
   return weight.type().getStorage() == StorageType::q8_0 && !weight.scales &&
-         n % kPairRows == 0 && k % kBlock == 0 && kPairRows * k * 2 <= (2 << 20);
+         n % kPairRows == 0 && k % kBlock == 0 && kPairRows * k * 2 <= (1 << 20);
 }
 
 void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
