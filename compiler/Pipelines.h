@@ -15,10 +15,10 @@ struct CPUPipelineOptions {
   bool amx = false;
 };
 
-/// tfm -> LLVM dialect for x86-64, on a builtin.module pass manager.
 /// Whether the host CPU (code is generated for it) has AMX with bf16 tiles.
 bool hostHasAmx();
 
+/// tfm -> LLVM dialect for x86-64, on a builtin.module pass manager.
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &options);
 
 /// Registers `lmc-cpu-pipeline` (and `lmc-cpu-pipeline-nofuse`) for lmc-opt.

@@ -1,6 +1,7 @@
 //===- AmxMatmul.cpp - prefill products on AMX tiles, to f32 accuracy -----===//
 #include "passes/cpu/AmxMatmul.h"
 #include "passes/cpu/KernelBuilder.h"
+#include "passes/cpu/WeightDecoding.h"
 
 #include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,7 +21,6 @@ namespace {
 constexpr int64_t kTileRows = 16;
 /// Elements of a Q8_0 block: the bf16 columns of a weight tile.
 constexpr int64_t kBlock = 32;
-constexpr int64_t kQ8_0BlockBytes = 34;
 /// bf16 parts an f32 activation is split into.
 constexpr int64_t kParts = 3;
 /// Weight rows multiplied together: two weight tiles share each activation
@@ -65,14 +65,6 @@ void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value m,
   });
 }
 
-/// The f16 at byte `at` of `bytes`, widened.
-Value loadF16(ImplicitLocOpBuilder &b, Value bytes, Value at) {
-  Value raw = vector::LoadOp::create(b, vec(2, b.getI8Type()), bytes, ValueRange{at});
-  Value half = vector::ExtractOp::create(
-      b, vector::BitCastOp::create(b, vec(1, b.getF16Type()), raw), ArrayRef<int64_t>{0});
-  return arith::ExtFOp::create(b, b.getF32Type(), half);
-}
-
 /// Weight rows [first, first + rows): their Q8_0 integers as bf16 in `ints`
 /// ([rows, k]) and their block scales in `scales` ([k/32, rows] f32).
 void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value first, Value ints,
@@ -84,7 +76,7 @@ void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value fir
     buildForLoop(rb, constIndex(rb, 0), constIndex(rb, k / kBlock), constIndex(rb, 1),
                  ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
       Value base = arith::AddIOp::create(
-          lb, row.base, arith::MulIOp::create(lb, block, constIndex(lb, kQ8_0BlockBytes)));
+          lb, row.base, arith::MulIOp::create(lb, block, constIndex(lb, w.layout().blockBytes)));
       memref::StoreOp::create(lb, loadF16(lb, w.bytes(), base), scales, ValueRange{block, j});
       Value q = vector::LoadOp::create(lb, vec(kBlock, lb.getI8Type()), w.bytes(),
                                        ValueRange{offset(lb, base, 2)});
@@ -97,7 +89,6 @@ void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value fir
     return SmallVector<Value>{};
   });
 }
-
 
 /// Weight rows unpacked together: as many as fit 1 MiB of L2 as bf16, so
 /// every 16 activation rows fetched serve them all.

@@ -122,9 +122,8 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                     arith::AddIOp::create(lb, vector::BroadcastOp::create(lb, lane.getType(), j0),
                                           lane),
                     vector::BroadcastOp::create(lb, lane.getType(), end));
-                Value scores = arith::MulFOp::create(
-                    lb, reduceAddEach(lb, partials),
-                    vector::BroadcastOp::create(lb, blockVec, scale));
+                Value scores =
+                    arith::MulFOp::create(lb, reduceAddEach(lb, partials), splat(lb, scale));
                 scores = arith::SelectOp::create(lb, valid, scores, splat(lb, minusInf));
                 Value blockMax = vector::ReductionOp::create(
                     lb, vector::CombiningKind::MAXNUMF, scores);

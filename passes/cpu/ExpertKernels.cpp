@@ -211,29 +211,12 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
       constexpr int64_t kGroup = 4;
       WeightRow weightRow = w.row(eb, e, row);
       Value biasValue = biasBytes ? biasOf(eb, e, row) : Value();
-      auto group = [&](ImplicitLocOpBuilder &tb, Value first, int64_t count) {
-        SmallVector<Value> xRows, yRows;
-        for (int64_t i = 0; i < count; ++i) {
-          auto [xRow, yRow] = pairRows(
-              tb, i == 0 ? first : arith::AddIOp::create(tb, first, constIndex(tb, i)).getResult());
-          xRows.push_back(xRow);
-          yRows.push_back(yRow);
-        }
-        emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row, biasValue);
-      };
-      Value span = arith::SubIOp::create(eb, end, begin);
-      Value groupedEnd = arith::SubIOp::create(
-          eb, end, arith::RemUIOp::create(eb, span, constIndex(eb, kGroup)));
-      buildForLoop(eb, begin, groupedEnd, constIndex(eb, kGroup), ValueRange{},
-                   [&](ImplicitLocOpBuilder &tb, Value first, ValueRange) {
-                     group(tb, first, kGroup);
-                     return SmallVector<Value>{};
-                   });
-      buildForLoop(eb, groupedEnd, end, one, ValueRange{},
-                   [&](ImplicitLocOpBuilder &tb, Value first, ValueRange) {
-                     group(tb, first, 1);
-                     return SmallVector<Value>{};
-                   });
+      buildGroupedLoop(eb, begin, end, kGroup,
+                       [&](ImplicitLocOpBuilder &tb, Value first, int64_t count) {
+                         SmallVector<Value> xRows, yRows;
+                         gatherProductRows(tb, pairRows, first, count, xRows, yRows);
+                         emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row, biasValue);
+                       });
     };
     // Few pairs (decode): output features in parallel, every chosen expert's
     // row decoded in registers.

@@ -70,6 +70,30 @@ ValueRange lmc::cpu::buildForLoop(
   return loop.getResults();
 }
 
+void lmc::cpu::buildGroupedLoop(ImplicitLocOpBuilder &b, Value begin, Value end, int64_t group,
+                                function_ref<void(ImplicitLocOpBuilder &, Value, int64_t)> body) {
+  Value span = arith::SubIOp::create(b, end, begin);
+  Value groupedEnd =
+      arith::SubIOp::create(b, end, arith::RemUIOp::create(b, span, constIndex(b, group)));
+  auto run = [&](Value from, Value to, int64_t count) {
+    buildForLoop(b, from, to, constIndex(b, count), ValueRange{},
+                 [&](ImplicitLocOpBuilder &lb, Value first, ValueRange) {
+                   body(lb, first, count);
+                   return SmallVector<Value>{};
+                 });
+  };
+  run(begin, groupedEnd, group);
+  run(groupedEnd, end, 1);
+}
+
+SmallVector<Value> lmc::cpu::consecutiveIndices(ImplicitLocOpBuilder &b, Value first,
+                                                int64_t count) {
+  SmallVector<Value> indices{first};
+  for (int64_t i = 1; i < count; ++i)
+    indices.push_back(arith::AddIOp::create(b, first, constIndex(b, i)));
+  return indices;
+}
+
 Value lmc::cpu::allocBuffer(OpBuilder &b, Location loc, MemRefType type,
                             ValueRange dynamicSizes) {
   return memref::AllocOp::create(b, loc, type, dynamicSizes,

@@ -48,6 +48,17 @@ mlir::ValueRange buildForLoop(
         mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::ValueRange)>
         body);
 
+/// Runs `body(b, first, count)` over the indices [begin, end): once per
+/// full group of `group` consecutive indices (count = group), then once per
+/// index left over (count = 1).
+void buildGroupedLoop(
+    mlir::ImplicitLocOpBuilder &b, mlir::Value begin, mlir::Value end, int64_t group,
+    llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value, int64_t)> body);
+
+/// first, first + 1, ..., first + count - 1.
+llvm::SmallVector<mlir::Value> consecutiveIndices(mlir::ImplicitLocOpBuilder &b,
+                                                  mlir::Value first, int64_t count);
+
 /// A 64-byte aligned heap buffer of `type`, dynamic sizes from `dynamicSizes`.
 mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::MemRefType type, mlir::ValueRange dynamicSizes);

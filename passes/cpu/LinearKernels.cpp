@@ -32,36 +32,17 @@ MemRefType activationType(MLIRContext *ctx, ArrayRef<int64_t> trailing) {
 /// Rows of x processed together, so each decoded weight block is reused.
 constexpr int64_t kMatmulRowTile = 4;
 
-/// y[m0 .. m0+rows, n] for one weight row n.
-void emitMatmulTile(ImplicitLocOpBuilder &b, const WeightReader &w, const WeightRow &row,
-                    Value x, Value y, Value m0, int64_t rows, Value n) {
-  SmallVector<Value> rowIndex;
-  for (int64_t r = 0; r < rows; ++r)
-    rowIndex.push_back(r == 0 ? m0
-                              : arith::AddIOp::create(b, m0, constIndex(b, r))
-                                    .getResult());
-  emitRowDotProducts(b, w, row, x, rowIndex, y, rowIndex, n);
-}
-
-
 /// y = x w^T one weight row at a time, each decoded once per 4 rows of x:
 /// the path for a few rows (decode) and the reference for the tiled one.
 void emitRowMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n, Value x,
                    Value y, Value m) {
-  Value tile = constIndex(b, kMatmulRowTile);
-  Value tiledRows = arith::SubIOp::create(b, m, arith::RemUIOp::create(b, m, tile));
   buildParallelLoop(b, constIndex(b, n), [&](ImplicitLocOpBuilder &pb, Value n) {
     WeightRow row = w.row(pb, Value(), n);
-    buildForLoop(pb, constIndex(pb, 0), tiledRows, tile, ValueRange{},
-                 [&](ImplicitLocOpBuilder &lb, Value m0, ValueRange) {
-                   emitMatmulTile(lb, w, row, x, y, m0, kMatmulRowTile, n);
-                   return SmallVector<Value>{};
-                 });
-    buildForLoop(pb, tiledRows, m, constIndex(pb, 1), ValueRange{},
-                 [&](ImplicitLocOpBuilder &lb, Value m0, ValueRange) {
-                   emitMatmulTile(lb, w, row, x, y, m0, 1, n);
-                   return SmallVector<Value>{};
-                 });
+    buildGroupedLoop(pb, constIndex(pb, 0), m, kMatmulRowTile,
+                     [&](ImplicitLocOpBuilder &lb, Value m0, int64_t count) {
+                       SmallVector<Value> rows = consecutiveIndices(lb, m0, count);
+                       emitRowDotProducts(lb, w, row, x, rows, y, rows, n);
+                     });
   });
 }
 

@@ -38,32 +38,19 @@ func::FuncOp lmc::cpu::getHeadMatmulKernel(OpBuilder &builder, ModuleOp module,
     WeightReader w(weight, a.drop_front(2));
     Value tokens = arith::DivUIOp::create(b, memref::DimOp::create(b, x, 0), constIndex(b, heads));
     constexpr int64_t kTile = 4;
-    Value tiled = arith::SubIOp::create(b, tokens,
-                                        arith::RemUIOp::create(b, tokens, constIndex(b, kTile)));
     // One weight row (head h, output n) per iteration, dotted with every token.
     buildParallelLoop(b, constIndex(b, heads * n), [&](ImplicitLocOpBuilder &pb, Value row) {
       Value h = arith::DivUIOp::create(pb, row, constIndex(pb, n));
       Value out = arith::RemUIOp::create(pb, row, constIndex(pb, n));
       WeightRow weightRow = w.row(pb, h, out);
-      auto tile = [&](ImplicitLocOpBuilder &tb, Value t0, int64_t count) {
-        SmallVector<Value> rows;
-        for (int64_t i = 0; i < count; ++i) {
-          Value t = i == 0 ? t0 : arith::AddIOp::create(tb, t0, constIndex(tb, i)).getResult();
-          rows.push_back(
-              arith::AddIOp::create(tb, arith::MulIOp::create(tb, t, constIndex(tb, heads)), h));
-        }
-        emitRowDotProducts(tb, w, weightRow, x, rows, y, rows, out);
-      };
-      buildForLoop(pb, constIndex(pb, 0), tiled, constIndex(pb, kTile), ValueRange{},
-                   [&](ImplicitLocOpBuilder &tb, Value t0, ValueRange) {
-                     tile(tb, t0, kTile);
-                     return SmallVector<Value>{};
-                   });
-      buildForLoop(pb, tiled, tokens, constIndex(pb, 1), ValueRange{},
-                   [&](ImplicitLocOpBuilder &tb, Value t0, ValueRange) {
-                     tile(tb, t0, 1);
-                     return SmallVector<Value>{};
-                   });
+      buildGroupedLoop(pb, constIndex(pb, 0), tokens, kTile,
+                       [&](ImplicitLocOpBuilder &tb, Value t0, int64_t count) {
+                         SmallVector<Value> rows;
+                         for (Value t : consecutiveIndices(tb, t0, count))
+                           rows.push_back(arith::AddIOp::create(
+                               tb, arith::MulIOp::create(tb, t, constIndex(tb, heads)), h));
+                         emitRowDotProducts(tb, w, weightRow, x, rows, y, rows, out);
+                       });
     });
   });
 }

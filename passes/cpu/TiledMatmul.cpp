@@ -31,9 +31,7 @@ void emitMicroKernel(ImplicitLocOpBuilder &b, const WeightTiling &tiling, Value 
   VectorType lanes = VectorType::get({kLanes}, b.getF32Type());
   Value zero = arith::ConstantOp::create(b, DenseElementsAttr::get(lanes, b.getF32FloatAttr(0)));
   size_t rows = xRows.size();
-  SmallVector<Value> tileRows;
-  for (int64_t c = 0; c < kTileWeights; ++c)
-    tileRows.push_back(c == 0 ? j0 : arith::AddIOp::create(b, j0, constIndex(b, c)).getResult());
+  SmallVector<Value> tileRows = consecutiveIndices(b, j0, kTileWeights);
   SmallVector<Value> init(rows * kTileWeights, zero);
   ValueRange sums = buildForLoop(
       b, constIndex(b, 0), constIndex(b, tiling.cols), constIndex(b, kLanes), init,
@@ -111,38 +109,31 @@ void lmc::cpu::emitDecodeWeightTile(ImplicitLocOpBuilder &b, const WeightReader 
                });
 }
 
+void lmc::cpu::gatherProductRows(ImplicitLocOpBuilder &b, ProductRows rows, Value first,
+                                 int64_t count, SmallVectorImpl<Value> &xRows,
+                                 SmallVectorImpl<Value> &yRows) {
+  for (Value i : consecutiveIndices(b, first, count)) {
+    auto [xRow, yRow] = rows(b, i);
+    xRows.push_back(xRow);
+    yRows.push_back(yRow);
+  }
+}
+
 void lmc::cpu::emitTileProducts(ImplicitLocOpBuilder &b, const WeightTiling &tiling,
                                 Value tile, Value x, Value y, Value begin, Value end,
                                 Value first, ProductRows rows, ColumnBias bias) {
   // Four activation rows at a time, then the remainder one by one; within
   // each, the tile's rows four at a time, so the activation rows stay in L1
   // while the tile streams from L2.
-  auto products = [&](ImplicitLocOpBuilder &pb, Value i0, int64_t count) {
+  buildGroupedLoop(b, begin, end, kTileActivations,
+                   [&](ImplicitLocOpBuilder &pb, Value i0, int64_t count) {
     SmallVector<Value> xRows, yRows;
-    for (int64_t r = 0; r < count; ++r) {
-      Value i = r == 0 ? i0 : arith::AddIOp::create(pb, i0, constIndex(pb, r)).getResult();
-      auto [xRow, yRow] = rows(pb, i);
-      xRows.push_back(xRow);
-      yRows.push_back(yRow);
-    }
+    gatherProductRows(pb, rows, i0, count, xRows, yRows);
     buildForLoop(pb, constIndex(pb, 0), constIndex(pb, tiling.tileRows),
                  constIndex(pb, kTileWeights), ValueRange{},
                  [&](ImplicitLocOpBuilder &lb, Value j0, ValueRange) {
                    emitMicroKernel(lb, tiling, tile, x, y, xRows, yRows, first, j0, bias);
                    return SmallVector<Value>{};
                  });
-  };
-  Value span = arith::SubIOp::create(b, end, begin);
-  Value tiledEnd = arith::SubIOp::create(
-      b, end, arith::RemUIOp::create(b, span, constIndex(b, kTileActivations)));
-  buildForLoop(b, begin, tiledEnd, constIndex(b, kTileActivations), ValueRange{},
-               [&](ImplicitLocOpBuilder &lb, Value i0, ValueRange) {
-                 products(lb, i0, kTileActivations);
-                 return SmallVector<Value>{};
-               });
-  buildForLoop(b, tiledEnd, end, constIndex(b, 1), ValueRange{},
-               [&](ImplicitLocOpBuilder &lb, Value i0, ValueRange) {
-                 products(lb, i0, 1);
-                 return SmallVector<Value>{};
-               });
+  });
 }

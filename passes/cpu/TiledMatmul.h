@@ -52,6 +52,12 @@ void emitDecodeWeightTile(mlir::ImplicitLocOpBuilder &b, const WeightReader &w,
 using ProductRows =
     llvm::function_ref<std::pair<mlir::Value, mlir::Value>(mlir::ImplicitLocOpBuilder &,
                                                            mlir::Value)>;
+/// rows(i) for the products i in [first, first + count), split into the
+/// activation rows and the output rows.
+void gatherProductRows(mlir::ImplicitLocOpBuilder &b, ProductRows rows, mlir::Value first,
+                       int64_t count, llvm::SmallVectorImpl<mlir::Value> &xRows,
+                       llvm::SmallVectorImpl<mlir::Value> &yRows);
+
 /// The f32 added to output column `column` (a weight row index).
 using ColumnBias =
     llvm::function_ref<mlir::Value(mlir::ImplicitLocOpBuilder &, mlir::Value)>;

@@ -37,12 +37,7 @@ struct Decoder {
                                   ValueRange{offset(delta)});
   }
   /// The little-endian f16 at `delta`, widened to f32.
-  Value loadF16(int64_t delta) {
-    Value raw = vector::BitCastOp::create(b, vec(1, b.getF16Type()),
-                                          loadBytes(delta, 2));
-    Value half = vector::ExtractOp::create(b, raw, ArrayRef<int64_t>{0});
-    return arith::ExtFOp::create(b, b.getF32Type(), half);
-  }
+  Value loadF16(int64_t delta) { return lmc::cpu::loadF16(b, bytes, offset(delta)); }
   /// The byte at `delta` as a scalar i32, zero- or sign-extended.
   Value loadByte(int64_t delta, bool isSigned) {
     Value byte = memref::LoadOp::create(b, bytes, ValueRange{offset(delta)});
@@ -81,6 +76,19 @@ struct Decoder {
     return vector::ShuffleOp::create(b, low, high, order);
   }
 };
+
+} // namespace
+
+Value lmc::cpu::loadF16(ImplicitLocOpBuilder &b, Value bytes, Value at) {
+  Value raw = vector::LoadOp::create(b, VectorType::get({2}, b.getI8Type()), bytes,
+                                     ValueRange{at});
+  Value half = vector::ExtractOp::create(
+      b, vector::BitCastOp::create(b, VectorType::get({1}, b.getF16Type()), raw),
+      ArrayRef<int64_t>{0});
+  return arith::ExtFOp::create(b, b.getF32Type(), half);
+}
+
+namespace {
 
 void decodeFloat(Decoder &d, const RowLayout &layout,
                  function_ref<void(int64_t, Value)> consume) {

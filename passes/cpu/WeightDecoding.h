@@ -29,6 +29,10 @@ struct RowLayout {
 /// vector that divides the row; block formats decode 32 elements at a time.
 RowLayout getRowLayout(tfm::StorageType storage, int64_t rowElems);
 
+/// The little-endian f16 at byte `at` of `bytes` (a 1-D i8 memref), widened
+/// to f32.
+mlir::Value loadF16(mlir::ImplicitLocOpBuilder &b, mlir::Value bytes, mlir::Value at);
+
 /// Decodes the block starting at byte `blockBase` of `bytes` (a 1-D i8
 /// memref), calling `consume(chunk, values)` for each chunk in order with a
 /// vector<chunkWidth x f32>. Formats whose scales are stored apart take the
