@@ -6,6 +6,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 /// How far ahead of the block being decoded its row's bytes are prefetched.
@@ -15,13 +17,21 @@ using namespace mlir;
 static constexpr int64_t kPrefetchDistance = 12 * 1024;
 static constexpr int64_t kCacheLine = 64;
 
-/// Prefetches the cache lines `kPrefetchDistance` bytes past block `block`.
+/// Independent accumulators per activation row, so consecutive FMAs do not
+/// wait on each other (4-cycle latency, two per cycle): with one, a Q4_K
+/// block's eight chunks were a serial chain and MXFP4's 17-byte blocks ran
+/// at 4 cycles each. Fewer with more rows, which give the independence
+/// themselves; at most 8 vector<32xf32> live accumulators (16 zmm).
+static int64_t accumulatorsPerRow(size_t rows) { return rows == 1 ? 4 : rows == 2 ? 2 : 1; }
+
+/// Prefetches the cache lines `kPrefetchDistance` bytes past the `count`
+/// blocks starting at `block`.
 static void prefetchAhead(ImplicitLocOpBuilder &b, const lmc::cpu::WeightReader &w,
-                          const lmc::cpu::WeightRow &row, Value block) {
+                          const lmc::cpu::WeightRow &row, Value block, int64_t count) {
   const lmc::cpu::RowLayout &layout = w.layout();
   Value blockBase = arith::AddIOp::create(
       b, row.base, arith::MulIOp::create(b, block, lmc::cpu::constIndex(b, layout.blockBytes)));
-  for (int64_t line = 0; line * kCacheLine < layout.blockBytes; ++line) {
+  for (int64_t line = 0; line * kCacheLine < count * layout.blockBytes; ++line) {
     Value at = arith::AddIOp::create(
         b, blockBase, lmc::cpu::constIndex(b, kPrefetchDistance + line * kCacheLine));
     memref::PrefetchOp::create(b, w.bytes(), ValueRange{at}, /*isWrite=*/b.getBoolAttr(false),
@@ -35,30 +45,54 @@ void lmc::cpu::emitRowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w
                                   Value y, ArrayRef<Value> yRows, Value n, Value bias) {
   const RowLayout &layout = w.layout();
   size_t rows = xRows.size();
+  int64_t accs = accumulatorsPerRow(rows);
+  int64_t chunksPerBlock = layout.blockElems / layout.chunkWidth;
+  // Blocks per iteration: enough chunks to use every accumulator.
+  int64_t unroll = std::max<int64_t>(1, accs / chunksPerBlock);
+  int64_t blocks = w.blocksPerRow();
+  int64_t unrolledBlocks = blocks / unroll * unroll;
+
   VectorType accType = VectorType::get({layout.chunkWidth}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  SmallVector<Value> init(rows, zero);
-  ValueRange sums = buildForLoop(
-      b, constIndex(b, 0), constIndex(b, w.blocksPerRow()), constIndex(b, 1), init,
-      [&](ImplicitLocOpBuilder &lb, Value block, ValueRange accs) {
-        SmallVector<Value> acc(accs);
-        Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
-        prefetchAhead(lb, w, row, block);
-        w.decode(lb, row, block, [&](int64_t chunk, Value weights) {
-          Value k = chunk == 0 ? k0
-                               : arith::AddIOp::create(
-                                     lb, k0, constIndex(lb, chunk * layout.chunkWidth))
-                                     .getResult();
-          for (size_t r = 0; r < rows; ++r) {
-            Value xs = vector::LoadOp::create(lb, accType, x, ValueRange{xRows[r], k});
-            acc[r] = vector::FMAOp::create(lb, weights, xs, acc[r]);
+  // Accumulator a of activation row r is init[r * accs + a].
+  SmallVector<Value> init(rows * accs, zero);
+  auto blockLoop = [&](int64_t begin, int64_t end, int64_t step, ValueRange start) {
+    return buildForLoop(
+        b, constIndex(b, begin), constIndex(b, end), constIndex(b, step), start,
+        [&](ImplicitLocOpBuilder &lb, Value first, ValueRange current) {
+          SmallVector<Value> acc(current);
+          prefetchAhead(lb, w, row, first, step);
+          int64_t chunkCount = 0;
+          for (int64_t u = 0; u < step; ++u) {
+            Value block = u == 0 ? first
+                                 : arith::AddIOp::create(lb, first, constIndex(lb, u)).getResult();
+            Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
+            w.decode(lb, row, block, [&](int64_t chunk, Value weights) {
+              Value k = chunk == 0 ? k0
+                                   : arith::AddIOp::create(
+                                         lb, k0, constIndex(lb, chunk * layout.chunkWidth))
+                                         .getResult();
+              int64_t a = chunkCount++ % accs;
+              for (size_t r = 0; r < rows; ++r) {
+                Value xs = vector::LoadOp::create(lb, accType, x, ValueRange{xRows[r], k});
+                acc[r * accs + a] = vector::FMAOp::create(lb, weights, xs, acc[r * accs + a]);
+              }
+            });
           }
+          return acc;
         });
-        return acc;
-      });
+  };
+  SmallVector<Value> sums(blockLoop(0, unrolledBlocks, unroll, init));
+  if (unrolledBlocks < blocks) {
+    ValueRange tail = blockLoop(unrolledBlocks, blocks, 1, sums);
+    sums.assign(tail.begin(), tail.end());
+  }
   for (size_t r = 0; r < rows; ++r) {
-    Value sum = reduceAdd(b, sums[r]);
+    Value total = sums[r * accs];
+    for (int64_t a = 1; a < accs; ++a)
+      total = arith::AddFOp::create(b, total, sums[r * accs + a]);
+    Value sum = reduceAdd(b, total);
     if (bias)
       sum = arith::AddFOp::create(b, sum, bias);
     memref::StoreOp::create(b, sum, y, ValueRange{yRows[r], n});

@@ -219,34 +219,46 @@ Value halfE8M0(Decoder &d, Value e) {
                                   arith::SelectOp::create(b, isNormal, normal, subnormal));
 }
 
+/// `table[indices[i]]` for each lane of `indices` (i8 values below the
+/// table's size). Written as per-lane extracts, which LLVM's x86 backend turns
+/// into one variable permute (vpermps for a 16-entry f32 table on AVX-512).
+Value lookup(ImplicitLocOpBuilder &b, Value table, Value indices) {
+  auto indexType = cast<VectorType>(indices.getType());
+  auto tableType = cast<VectorType>(table.getType());
+  SmallVector<Value> lanes;
+  for (int64_t i = 0; i < indexType.getNumElements(); ++i) {
+    Value index = arith::IndexCastUIOp::create(
+        b, b.getIndexType(), vector::ExtractOp::create(b, indices, ArrayRef<int64_t>{i}));
+    lanes.push_back(vector::ExtractOp::create(b, table, ArrayRef<OpFoldResult>{index}));
+  }
+  return vector::FromElementsOp::create(
+      b, VectorType::get({indexType.getNumElements()}, tableType.getElementType()), lanes);
+}
+
 /// 32 E2M1 codes (vector<32xi8>, one per byte) times the scale 2^(e-127),
-/// decoded as ggml does: the doubled E2M1 magnitude as an integer (0, 1, 2,
-/// 3, 4, 6, 8, 12) times 2^(e-128), so both zero codes give +0 and e = 255
-/// overflows rather than meaning NaN (docs/formats.md). The products are
-/// exact.
+/// decoded as ggml does: the doubled E2M1 magnitude (0, 1, 2, 3, 4, 6, 8, 12,
+/// negated for codes 9-15) times 2^(e-128), so both zero codes give +0 and
+/// e = 255 overflows rather than meaning NaN (docs/formats.md). The products
+/// are exact, so scaling the 16-entry table first and looking codes up in it
+/// gives the same bits as scaling each element.
 Value decodeE2M1(Decoder &d, Value codes, Value e) {
   ImplicitLocOpBuilder &b = d.b;
-  // code = s ee m: doubled magnitude m for ee = 0, else (2 + m) << (ee - 1).
-  auto is = [&](Value v, int8_t c) {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, v, d.i8Splat(32, c));
-  };
-  Value m = arith::AndIOp::create(b, codes, d.i8Splat(32, 1));
-  Value ee = arith::AndIOp::create(b, arith::ShRUIOp::create(b, codes, d.i8Splat(32, 1)),
-                                   d.i8Splat(32, 3));
-  Value twoPlusM = arith::AddIOp::create(b, m, d.i8Splat(32, 2));
-  Value magnitude = arith::SelectOp::create(
-      b, is(ee, 0), m,
-      arith::SelectOp::create(
-          b, is(ee, 1), twoPlusM,
-          arith::SelectOp::create(
-              b, is(ee, 2), arith::ShLIOp::create(b, twoPlusM, d.i8Splat(32, 1)),
-              arith::ShLIOp::create(b, twoPlusM, d.i8Splat(32, 2)))));
-  Value negative = arith::CmpIOp::create(
-      b, arith::CmpIPredicate::ne, arith::AndIOp::create(b, codes, d.i8Splat(32, 8)),
-      d.i8Splat(32, 0));
-  Value value = arith::SelectOp::create(
-      b, negative, arith::SubIOp::create(b, d.i8Splat(32, 0), magnitude), magnitude);
-  return arith::MulFOp::create(b, d.signedToF32(value), d.splat(halfE8M0(d, e), 32));
+  static constexpr float kDoubled[16] = {0, 1, 2, 3, 4, 6, 8, 12,
+                                         0, -1, -2, -3, -4, -6, -8, -12};
+  VectorType tableType = d.vec(16, b.getF32Type());
+  Value doubled = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(tableType, ArrayRef<float>(kDoubled)));
+  Value table = arith::MulFOp::create(b, doubled, d.splat(halfE8M0(d, e), 16));
+  Value halves[2];
+  for (int64_t h = 0; h < 2; ++h)
+    halves[h] = lookup(b, table,
+                       vector::ExtractStridedSliceOp::create(
+                           b, codes, ArrayRef<int64_t>{16 * h}, ArrayRef<int64_t>{16},
+                           ArrayRef<int64_t>{1}));
+  SmallVector<int64_t> whole(32);
+  for (int64_t i = 0; i < 32; ++i)
+    whole[i] = i;
+  return vector::ShuffleOp::create(b, halves[0], halves[1], whole);
 }
 
 /// MXFP4 (ggml): an E8M0 exponent, then 16 bytes; element j is the low

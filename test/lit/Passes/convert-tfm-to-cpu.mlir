@@ -133,3 +133,21 @@ func.func @mxfp4_openai(%x: tensor<?x32xf32>, %ids: tensor<?x1xi32>) -> tensor<?
   return %y : tensor<?x1x8xf32>
 }
 
+
+// -----
+
+// MXFP4 codes are looked up in a 16-entry table scaled by the block's
+// exponent (one vector permute on x86), not decoded lane by lane.
+tfm.weight_decl @gate : !tfm.weight<8x64, mxfp4> at 0
+
+// CHECK-LABEL: func.func private @lmc_matmul_mxfp4_8_64(
+// CHECK: %[[TABLE:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: %[[CODE:.*]] = vector.extract %{{.*}}[0] : i8 from vector<16xi8>
+// CHECK: %[[I:.*]] = arith.index_castui %[[CODE]] : i8 to index
+// CHECK: vector.extract %[[TABLE]][%[[I]]] : f32 from vector<16xf32>
+// CHECK: vector.from_elements %{{.*}} : vector<16xf32>
+func.func @mxfp4(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
+  %w = tfm.weight @gate : !tfm.weight<8x64, mxfp4>
+  %y = tfm.matmul %x, %w : (tensor<?x64xf32>, !tfm.weight<8x64, mxfp4>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
