@@ -90,6 +90,40 @@ Value lmc::cpu::loadF16(ImplicitLocOpBuilder &b, Value bytes, Value at) {
 
 namespace {
 
+/// `table[indices[i]]` for each lane of `indices` (i8 values below the
+/// table's size). Written as per-lane extracts of the indices widened to i32,
+/// which LLVM's x86 backend turns into one variable permute (vpermps for a
+/// 16-entry f32 table on AVX-512); extracting from the i8 vector instead
+/// lets it fold lanes of a wider load and scalarize.
+Value lookup(ImplicitLocOpBuilder &b, Value table, Value indices) {
+  auto indexType = cast<VectorType>(indices.getType());
+  auto tableType = cast<VectorType>(table.getType());
+  int64_t n = indexType.getNumElements();
+  Value wide = arith::ExtUIOp::create(b, VectorType::get({n}, b.getI32Type()), indices);
+  SmallVector<Value> lanes;
+  for (int64_t i = 0; i < n; ++i) {
+    Value index = arith::IndexCastUIOp::create(
+        b, b.getIndexType(), vector::ExtractOp::create(b, wide, ArrayRef<int64_t>{i}));
+    lanes.push_back(vector::ExtractOp::create(b, table, ArrayRef<OpFoldResult>{index}));
+  }
+  return vector::FromElementsOp::create(
+      b, VectorType::get({n}, tableType.getElementType()), lanes);
+}
+
+/// `lookup` for 32 indices, as two 16-lane lookups.
+Value lookup32(ImplicitLocOpBuilder &b, Value table, Value indices) {
+  Value halves[2];
+  for (int64_t h = 0; h < 2; ++h)
+    halves[h] = lookup(b, table,
+                       vector::ExtractStridedSliceOp::create(
+                           b, indices, ArrayRef<int64_t>{16 * h}, ArrayRef<int64_t>{16},
+                           ArrayRef<int64_t>{1}));
+  SmallVector<int64_t> whole(32);
+  for (int64_t i = 0; i < 32; ++i)
+    whole[i] = i;
+  return vector::ShuffleOp::create(b, halves[0], halves[1], whole);
+}
+
 void decodeFloat(Decoder &d, const RowLayout &layout,
                  function_ref<void(int64_t, Value)> consume) {
   ImplicitLocOpBuilder &b = d.b;
@@ -126,52 +160,75 @@ void decodeQ8_0(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   consume(0, arith::MulFOp::create(d.b, q, d.splat(scale, 32)));
 }
 
+/// The f32 vector<16> constant {0 + offset, 1 + offset, ..., 15 + offset}.
+Value iota16(Decoder &d, float offset) {
+  SmallVector<float> values(16);
+  for (int64_t i = 0; i < 16; ++i)
+    values[i] = float(i) + offset;
+  return arith::ConstantOp::create(
+      d.b, DenseElementsAttr::get(d.vec(16, d.b.getF32Type()), ArrayRef<float>(values)));
+}
+
 /// Q4_0: f16 d, then 16 bytes; element j is the low nibble of byte j,
-/// element j+16 the high nibble. x = (nibble - 8) * d.
+/// element j+16 the high nibble. x = (nibble - 8) * d, looked up in the
+/// block's table of the 16 possible values.
 void decodeQ4_0(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   ImplicitLocOpBuilder &b = d.b;
-  Value scale = d.loadF16(0);
-  Value nibbles = d.loadNibbles(2, /*interleaved=*/false);
-  Value centered = arith::SubIOp::create(b, nibbles, d.i8Splat(32, 8));
-  consume(0, arith::MulFOp::create(b, d.signedToF32(centered), d.splat(scale, 32)));
+  Value table = arith::MulFOp::create(b, iota16(d, -8.0f), d.splat(d.loadF16(0), 16));
+  consume(0, lookup32(b, table, d.loadNibbles(2, /*interleaved=*/false)));
+}
+
+/// Lane `lane` of `v` in every lane of a vector<n>.
+Value broadcastLane(Decoder &d, Value v, int64_t lane, int64_t n) {
+  return d.splat(vector::ExtractOp::create(d.b, v, ArrayRef<int64_t>{lane}), n);
 }
 
 /// Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8 sub-blocks
 /// of 32, then 128 bytes of nibbles: sub-blocks 2g and 2g+1 are the low and
 /// high nibbles of bytes [32g, 32g+32). x = (d * scale) * nibble - dmin * min.
+///
+/// The eight scales and mins are unpacked together as vector<8> lanes; each
+/// sub-block's 16 possible values are computed once as a table (the same
+/// products as per element) and its nibbles looked up in it.
 void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   ImplicitLocOpBuilder &b = d.b;
   Value scale = d.loadF16(0);
   Value minScale = d.loadF16(2);
-  SmallVector<Value> packed;
-  for (int64_t i = 0; i < 12; ++i)
-    packed.push_back(d.loadByte(4 + i, /*isSigned=*/false));
-  auto bits = [&](Value v, int64_t shift, int64_t mask) {
-    Value shifted = shift ? arith::ShRUIOp::create(b, v, d.i32(shift)).getResult() : v;
-    return arith::AndIOp::create(b, shifted, d.i32(mask)).getResult();
+  // Bytes 4-15 hold the scales; the load's last four bytes are nibbles, unused.
+  Value packed = d.loadBytes(4, 16);
+  auto pick = [&](ArrayRef<int64_t> bytes) {
+    return vector::ShuffleOp::create(b, packed, packed, bytes).getResult();
   };
-  auto shl = [&](Value v, int64_t s) {
-    return arith::ShLIOp::create(b, v, d.i32(s)).getResult();
-  };
+  auto splat8 = [&](int8_t v) { return d.i8Splat(8, v); };
+  auto andI = [&](Value v, int8_t m) { return arith::AndIOp::create(b, v, splat8(m)); };
+  auto shr = [&](Value v, int8_t s) { return arith::ShRUIOp::create(b, v, splat8(s)); };
+  auto highTwoBits = [&](Value v) { return arith::ShLIOp::create(b, shr(v, 6), splat8(4)); };
+  // Sub-blocks j < 4: 6 bits of byte j (scale) and j + 4 (min); j >= 4: the
+  // nibbles of byte j + 4 below the top two bits of bytes j - 4 and j.
+  Value scaleBytes = pick({0, 1, 2, 3, 8, 9, 10, 11});
+  Value minBytes = pick({4, 5, 6, 7, 8, 9, 10, 11});
+  SmallVector<bool> firstFour = {true, true, true, true, false, false, false, false};
+  Value isFirstFour = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(d.vec(8, b.getI1Type()), ArrayRef<bool>(firstFour)));
+  Value scales = arith::SelectOp::create(
+      b, isFirstFour, andI(scaleBytes, 63),
+      arith::OrIOp::create(b, andI(scaleBytes, 0xF), highTwoBits(pick({0, 1, 2, 3, 0, 1, 2, 3}))));
+  Value mins = arith::SelectOp::create(
+      b, isFirstFour, andI(minBytes, 63),
+      arith::OrIOp::create(b, shr(minBytes, 4), highTwoBits(pick({4, 5, 6, 7, 4, 5, 6, 7}))));
+  Value d1 = arith::MulFOp::create(b, d.splat(scale, 8), d.unsignedToF32(scales));
+  Value m1 = arith::MulFOp::create(b, d.splat(minScale, 8), d.unsignedToF32(mins));
+
+  Value nibbleValues = iota16(d, 0.0f);
   for (int64_t j = 0; j < 8; ++j) {
-    Value sc, mn;
-    if (j < 4) {
-      sc = bits(packed[j], 0, 63);
-      mn = bits(packed[j + 4], 0, 63);
-    } else {
-      sc = arith::OrIOp::create(b, bits(packed[j + 4], 0, 0xF),
-                                shl(bits(packed[j - 4], 6, 3), 4));
-      mn = arith::OrIOp::create(b, bits(packed[j + 4], 4, 0xF),
-                                shl(bits(packed[j], 6, 3), 4));
-    }
-    Value d1 = arith::MulFOp::create(b, scale, d.scalarToF32(sc));
-    Value m1 = arith::MulFOp::create(b, minScale, d.scalarToF32(mn));
+    Value table = arith::SubFOp::create(
+        b, arith::MulFOp::create(b, broadcastLane(d, d1, j, 16), nibbleValues),
+        broadcastLane(d, m1, j, 16));
     Value q = d.loadBytes(16 + 32 * (j / 2), 32);
-    Value nibble = j % 2 == 0
-                       ? arith::AndIOp::create(b, q, d.i8Splat(32, 0x0F)).getResult()
-                       : arith::ShRUIOp::create(b, q, d.i8Splat(32, 4)).getResult();
-    Value scaled = arith::MulFOp::create(b, d.splat(d1, 32), d.unsignedToF32(nibble));
-    consume(j, arith::SubFOp::create(b, scaled, d.splat(m1, 32)));
+    Value nibbles = j % 2 == 0
+                        ? arith::AndIOp::create(b, q, d.i8Splat(32, 0x0F)).getResult()
+                        : arith::ShRUIOp::create(b, q, d.i8Splat(32, 4)).getResult();
+    consume(j, lookup32(b, table, nibbles));
   }
 }
 
@@ -183,12 +240,12 @@ void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
 void decodeQ6_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   ImplicitLocOpBuilder &b = d.b;
   Value scale = d.loadF16(208);
-  // Lanes 0..15 of a chunk use the first of its two scales.
-  SmallVector<bool> firstHalf(32);
+  // All 16 scales at once: d * scale[i].
+  Value scales = arith::MulFOp::create(b, d.splat(scale, 16),
+                                       d.signedToF32(d.loadBytes(192, 16)));
+  SmallVector<int64_t> concat(32);
   for (int64_t l = 0; l < 32; ++l)
-    firstHalf[l] = l < 16;
-  Value laneMask = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(d.vec(32, b.getI1Type()), ArrayRef<bool>(firstHalf)));
+    concat[l] = l;
   for (int64_t c = 0; c < 8; ++c) {
     int64_t h = c / 4, cc = c % 4;
     Value ql = d.loadBytes(64 * h + 32 * (cc % 2), 32);
@@ -200,12 +257,11 @@ void decodeQ6_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
     Value q = arith::OrIOp::create(
         b, low, arith::ShLIOp::create(b, highBits, d.i8Splat(32, 4)));
     Value centered = arith::SubIOp::create(b, q, d.i8Splat(32, 32));
-    Value s0 = arith::MulFOp::create(
-        b, scale, d.scalarToF32(d.loadByte(192 + 8 * h + 2 * cc, /*isSigned=*/true)));
-    Value s1 = arith::MulFOp::create(
-        b, scale, d.scalarToF32(d.loadByte(192 + 8 * h + 2 * cc + 1, /*isSigned=*/true)));
-    Value scales = arith::SelectOp::create(b, laneMask, d.splat(s0, 32), d.splat(s1, 32));
-    consume(c, arith::MulFOp::create(b, scales, d.signedToF32(centered)));
+    // Lanes 0-15 of the chunk take the first of its two scales.
+    int64_t first = 8 * h + 2 * cc;
+    Value chunkScales = vector::ShuffleOp::create(b, broadcastLane(d, scales, first, 16),
+                                                  broadcastLane(d, scales, first + 1, 16), concat);
+    consume(c, arith::MulFOp::create(b, chunkScales, d.signedToF32(centered)));
   }
 }
 /// 2^(e-128) for the E8M0 byte `e` (an i32), as f32: exponent field e-1 for
@@ -217,22 +273,6 @@ Value halfE8M0(Decoder &d, Value e) {
   Value isNormal = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, d.i32(2));
   return arith::BitcastOp::create(b, b.getF32Type(),
                                   arith::SelectOp::create(b, isNormal, normal, subnormal));
-}
-
-/// `table[indices[i]]` for each lane of `indices` (i8 values below the
-/// table's size). Written as per-lane extracts, which LLVM's x86 backend turns
-/// into one variable permute (vpermps for a 16-entry f32 table on AVX-512).
-Value lookup(ImplicitLocOpBuilder &b, Value table, Value indices) {
-  auto indexType = cast<VectorType>(indices.getType());
-  auto tableType = cast<VectorType>(table.getType());
-  SmallVector<Value> lanes;
-  for (int64_t i = 0; i < indexType.getNumElements(); ++i) {
-    Value index = arith::IndexCastUIOp::create(
-        b, b.getIndexType(), vector::ExtractOp::create(b, indices, ArrayRef<int64_t>{i}));
-    lanes.push_back(vector::ExtractOp::create(b, table, ArrayRef<OpFoldResult>{index}));
-  }
-  return vector::FromElementsOp::create(
-      b, VectorType::get({indexType.getNumElements()}, tableType.getElementType()), lanes);
 }
 
 /// 32 E2M1 codes (vector<32xi8>, one per byte) times the scale 2^(e-127),
@@ -249,16 +289,7 @@ Value decodeE2M1(Decoder &d, Value codes, Value e) {
   Value doubled = arith::ConstantOp::create(
       b, DenseElementsAttr::get(tableType, ArrayRef<float>(kDoubled)));
   Value table = arith::MulFOp::create(b, doubled, d.splat(halfE8M0(d, e), 16));
-  Value halves[2];
-  for (int64_t h = 0; h < 2; ++h)
-    halves[h] = lookup(b, table,
-                       vector::ExtractStridedSliceOp::create(
-                           b, codes, ArrayRef<int64_t>{16 * h}, ArrayRef<int64_t>{16},
-                           ArrayRef<int64_t>{1}));
-  SmallVector<int64_t> whole(32);
-  for (int64_t i = 0; i < 32; ++i)
-    whole[i] = i;
-  return vector::ShuffleOp::create(b, halves[0], halves[1], whole);
+  return lookup32(b, table, codes);
 }
 
 /// MXFP4 (ggml): an E8M0 exponent, then 16 bytes; element j is the low

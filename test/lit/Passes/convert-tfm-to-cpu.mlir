@@ -142,8 +142,9 @@ tfm.weight_decl @gate : !tfm.weight<8x64, mxfp4> at 0
 
 // CHECK-LABEL: func.func private @lmc_matmul_mxfp4_8_64(
 // CHECK: %[[TABLE:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
-// CHECK: %[[CODE:.*]] = vector.extract %{{.*}}[0] : i8 from vector<16xi8>
-// CHECK: %[[I:.*]] = arith.index_castui %[[CODE]] : i8 to index
+// CHECK: %[[WIDE:.*]] = arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: %[[CODE:.*]] = vector.extract %[[WIDE]][0] : i32 from vector<16xi32>
+// CHECK: %[[I:.*]] = arith.index_castui %[[CODE]] : i32 to index
 // CHECK: vector.extract %[[TABLE]][%[[I]]] : f32 from vector<16xf32>
 // CHECK: vector.from_elements %{{.*}} : vector<16xf32>
 func.func @mxfp4(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
