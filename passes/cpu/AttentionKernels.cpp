@@ -2,9 +2,10 @@
 //
 // The cache of a sequence is one buffer [layers, streams, heads, capacity,
 // dim]: each head's positions are contiguous, so attention streams through
-// them. Attention keeps a running maximum and denominator (online softmax)
-// updated once per block of keys, so scores are never materialised beyond
-// one vector.
+// them. Each work item attends a tile of query rows (the heads of one KV head
+// over consecutive tokens) against blocks of keys, keeping each row's running
+// maximum and denominator (online softmax), so scores are never materialised
+// beyond one vector per row and block.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/cpu/KernelBuilder.h"
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
@@ -34,11 +36,20 @@ static std::string cacheKey(KVCacheType cache) {
          std::to_string(cache.getHeads()) + "x" + std::to_string(cache.getDim());
 }
 
+/// Query rows one work item attends at once: the query heads sharing a KV
+/// head times consecutive tokens, about this many. Each block of keys and
+/// values is then loaded from L2 once per tile and reused from L1 by every
+/// row, instead of once per query (prefill was L2-bandwidth-bound).
+static constexpr int64_t kRowsPerTile = 16;
+
 func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                                           int64_t queryHeads, KVCacheType cache,
                                           bool withSinks) {
   MLIRContext *ctx = module.getContext();
   int64_t dim = cache.getDim(), kvHeads = cache.getHeads();
+  int64_t group = queryHeads / kvHeads;
+  int64_t tileTokens = std::max<int64_t>(1, kRowsPerTile / group);
+  int64_t tileRows = tileTokens * group;
   Type f32 = Float32Type::get(ctx), index = IndexType::get(ctx);
   auto act = MemRefType::get({ShapedType::kDynamic, queryHeads, dim}, f32);
   SmallVector<Type> args{act, getCacheMemRefType(cache), act, index, index,
@@ -61,94 +72,178 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
         auto splat = [&](ImplicitLocOpBuilder &lb, Value scalar) -> Value {
           return vector::BroadcastOp::create(lb, blockVec, scalar);
         };
-        // The dim lanes of a product summed down to `lanes`.
-        auto foldLanes = [&](ImplicitLocOpBuilder &lb, Value product) {
-          Value sum;
-          for (int64_t c = 0; c < dim; c += lanes) {
-            Value part = vector::ExtractStridedSliceOp::create(
-                lb, product, ArrayRef<int64_t>{c}, ArrayRef<int64_t>{lanes},
-                ArrayRef<int64_t>{1});
-            sum = sum ? arith::AddFOp::create(lb, sum, part).getResult() : part;
-          }
-          return sum;
+        auto slice = [&](ImplicitLocOpBuilder &lb, Value v, int64_t c) -> Value {
+          return vector::ExtractStridedSliceOp::create(lb, v, ArrayRef<int64_t>{c},
+                                                       ArrayRef<int64_t>{lanes},
+                                                       ArrayRef<int64_t>{1});
         };
         Value zero = constIndex(b, 0), one = constIndex(b, 1);
         Value tokens = memref::DimOp::create(b, q, 0);
-        Value work = arith::MulIOp::create(b, tokens, constIndex(b, queryHeads));
-        buildParallelLoop(b, work, [&](ImplicitLocOpBuilder &pb, Value item) {
-          // Head-major, so the queries a thread takes in turn read the same
-          // keys and values (from L2, not L3).
-          Value h = arith::DivUIOp::create(pb, item, tokens);
-          Value t = arith::RemUIOp::create(pb, item, tokens);
-          Value kvHead =
-              arith::DivUIOp::create(pb, h, constIndex(pb, queryHeads / kvHeads));
-          // Keys [first, end): up to the query's own position, and within the
-          // window when there is one.
-          Value end = arith::AddIOp::create(pb, arith::AddIOp::create(pb, start, t), one);
-          Value windowed = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt,
-                                                 window, zero);
-          Value fits = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt, end, window);
+        Value tiles = arith::DivUIOp::create(
+            b, arith::AddIOp::create(b, tokens, constIndex(b, tileTokens - 1)),
+            constIndex(b, tileTokens));
+        Value work = arith::MulIOp::create(b, tiles, constIndex(b, kvHeads));
+        // Keys [first, end) that the query at position `pos` sees: up to
+        // itself, and within the window when there is one.
+        auto keyRange = [&](ImplicitLocOpBuilder &lb, Value pos) {
+          Value end = arith::AddIOp::create(lb, pos, one);
+          Value windowed = arith::CmpIOp::create(lb, arith::CmpIPredicate::ugt, window, zero);
+          Value fits = arith::CmpIOp::create(lb, arith::CmpIPredicate::ugt, end, window);
           Value first = arith::SelectOp::create(
-              pb, arith::AndIOp::create(pb, windowed, fits),
-              arith::SubIOp::create(pb, end, window), zero);
-          Value query = vector::LoadOp::create(pb, vec, q, ValueRange{t, h, zero});
-          Value accInit = arith::ConstantOp::create(
+              lb, arith::AndIOp::create(lb, windowed, fits),
+              arith::SubIOp::create(lb, end, window), zero);
+          return std::pair<Value, Value>{first, end};
+        };
+        buildParallelLoop(b, work, [&](ImplicitLocOpBuilder &pb, Value item) {
+          // KV-head-major, so the tiles a thread takes in turn read the same
+          // keys and values.
+          Value kvHead = arith::DivUIOp::create(pb, item, tiles);
+          Value t0 = arith::MulIOp::create(
+              pb, arith::RemUIOp::create(pb, item, tiles), constIndex(pb, tileTokens));
+          Value tileEnd = arith::MinUIOp::create(
+              pb, tokens, arith::AddIOp::create(pb, t0, constIndex(pb, tileTokens)));
+          Value rows = arith::MulIOp::create(pb, arith::SubIOp::create(pb, tileEnd, t0),
+                                             constIndex(pb, group));
+          // Row r is token t0 + r / group of query head kvHead * group + r % group.
+          auto rowToken = [&](ImplicitLocOpBuilder &lb, Value r) -> Value {
+            return arith::AddIOp::create(lb, t0, arith::DivUIOp::create(lb, r, constIndex(lb, group)));
+          };
+          auto rowHead = [&](ImplicitLocOpBuilder &lb, Value r) -> Value {
+            return arith::AddIOp::create(
+                lb, arith::MulIOp::create(lb, kvHead, constIndex(lb, group)),
+                arith::RemUIOp::create(lb, r, constIndex(lb, group)));
+          };
+          // Per-row online-softmax state, in L1 across the key blocks.
+          auto align = pb.getI64IntegerAttr(64);
+          Value accs = memref::AllocaOp::create(pb, MemRefType::get({tileRows, dim}, f32),
+                                                ValueRange{}, align);
+          Value maxes = memref::AllocaOp::create(pb, MemRefType::get({tileRows}, f32),
+                                                 ValueRange{}, align);
+          // Denominators stay per lane until the end: no horizontal sum per block.
+          Value denoms = memref::AllocaOp::create(
+              pb, MemRefType::get({tileRows, keyBlock}, f32), ValueRange{}, align);
+          Value accZero = arith::ConstantOp::create(
               pb, DenseElementsAttr::get(vec, pb.getF32FloatAttr(0.0f)));
-          // A sink is a key with a fixed logit and no value: the running
-          // maximum starts at it and the denominator at exp(0) = 1.
-          Value maxInit = constF32(pb, -std::numeric_limits<float>::infinity());
-          Value denomInit = constF32(pb, 0.0f);
-          if (withSinks) {
-            maxInit = memref::LoadOp::create(pb, a[7], ValueRange{h});
-            denomInit = constF32(pb, 1.0f);
-          }
-          Value last = arith::SubIOp::create(pb, end, one);
-          ValueRange state = buildForLoop(
-              pb, first, end, constIndex(pb, keyBlock), ValueRange{maxInit, denomInit, accInit},
-              [&](ImplicitLocOpBuilder &lb, Value j0, ValueRange s) {
-                Value maxSoFar = s[0], denom = s[1], acc = s[2];
-                // Keys past the end read the last one again and are masked.
-                SmallVector<Value> keys, partials;
-                for (int64_t i = 0; i < keyBlock; ++i) {
-                  Value j = arith::AddIOp::create(lb, j0, constIndex(lb, i));
-                  keys.push_back(arith::MinUIOp::create(lb, j, last));
-                  Value key = vector::LoadOp::create(
-                      lb, vec, kv, ValueRange{layer, zero, kvHead, keys.back(), zero});
-                  partials.push_back(foldLanes(lb, arith::MulFOp::create(lb, query, key)));
-                }
-                Value lane = vector::StepOp::create(lb, VectorType::get({keyBlock}, index));
-                Value valid = arith::CmpIOp::create(
-                    lb, arith::CmpIPredicate::ult,
-                    arith::AddIOp::create(lb, vector::BroadcastOp::create(lb, lane.getType(), j0),
-                                          lane),
-                    vector::BroadcastOp::create(lb, lane.getType(), end));
-                Value scores =
-                    arith::MulFOp::create(lb, reduceAddEach(lb, partials), splat(lb, scale));
-                scores = arith::SelectOp::create(lb, valid, scores, splat(lb, minusInf));
-                Value blockMax = vector::ReductionOp::create(
-                    lb, vector::CombiningKind::MAXNUMF, scores);
-                Value newMax = arith::MaxNumFOp::create(lb, maxSoFar, blockMax);
-                Value rescale = math::ExpOp::create(
-                    lb, arith::SubFOp::create(lb, maxSoFar, newMax));
-                Value weights = math::ExpOp::create(
-                    lb, arith::SubFOp::create(lb, scores, splat(lb, newMax)));
-                weights = arith::SelectOp::create(lb, valid, weights, splat(lb, constF32(lb, 0)));
-                Value newDenom = arith::AddFOp::create(
-                    lb, arith::MulFOp::create(lb, denom, rescale), reduceAdd(lb, weights));
-                Value newAcc = arith::MulFOp::create(
-                    lb, acc, vector::BroadcastOp::create(lb, vec, rescale));
-                for (int64_t i = 0; i < keyBlock; ++i) {
-                  Value value = vector::LoadOp::create(
-                      lb, vec, kv, ValueRange{layer, one, kvHead, keys[i], zero});
-                  Value weight = vector::ExtractOp::create(lb, weights, ArrayRef<int64_t>{i});
-                  newAcc = vector::FMAOp::create(
-                      lb, vector::BroadcastOp::create(lb, vec, weight), value, newAcc);
-                }
-                return SmallVector<Value>{newMax, newDenom, newAcc};
+          buildForLoop(pb, zero, rows, one, ValueRange{},
+                       [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {
+                         // A sink is a key with a fixed logit and no value: the
+                         // running maximum starts at it and the denominator at
+                         // exp(0) = 1.
+                         Value maxInit = minusInf;
+                         SmallVector<float> denomInit(keyBlock, 0.0f);
+                         if (withSinks) {
+                           maxInit = memref::LoadOp::create(lb, a[7], ValueRange{rowHead(lb, r)});
+                           denomInit[0] = 1.0f;
+                         }
+                         memref::StoreOp::create(lb, maxInit, maxes, ValueRange{r});
+                         vector::StoreOp::create(
+                             lb,
+                             arith::ConstantOp::create(
+                                 lb, DenseElementsAttr::get(blockVec, ArrayRef<float>(denomInit))),
+                             denoms, ValueRange{r, zero});
+                         vector::StoreOp::create(lb, accZero, accs, ValueRange{r, zero});
+                         return SmallVector<Value>{};
+                       });
+          Value tileFirst = keyRange(pb, arith::AddIOp::create(pb, start, t0)).first;
+          Value keysEnd = arith::AddIOp::create(pb, start, tileEnd);
+          buildForLoop(
+              pb, tileFirst, keysEnd, constIndex(pb, keyBlock), ValueRange{},
+              [&](ImplicitLocOpBuilder &kb, Value j0, ValueRange) {
+                Value j1 = arith::AddIOp::create(kb, j0, constIndex(kb, keyBlock));
+                // Keys past the tile's last one read it again; each row masks
+                // what it must not see. The same positions serve every row.
+                Value last = arith::SubIOp::create(kb, keysEnd, one);
+                SmallVector<Value> keys;
+                for (int64_t i = 0; i < keyBlock; ++i)
+                  keys.push_back(arith::MinUIOp::create(
+                      kb, arith::AddIOp::create(kb, j0, constIndex(kb, i)), last));
+                buildForLoop(kb, zero, rows, one, ValueRange{}, [&](ImplicitLocOpBuilder &rb,
+                                                                     Value r, ValueRange) {
+                  Value t = rowToken(rb, r), h = rowHead(rb, r);
+                  auto [first, end] = keyRange(rb, arith::AddIOp::create(rb, start, t));
+                  // Blocks wholly outside the row's keys leave it as it is.
+                  Value overlaps = arith::AndIOp::create(
+                      rb, arith::CmpIOp::create(rb, arith::CmpIPredicate::ult, j0, end),
+                      arith::CmpIOp::create(rb, arith::CmpIPredicate::ugt, j1, first));
+                  scf::IfOp::create(rb, overlaps, [&](OpBuilder &nb, Location loc) {
+                    ImplicitLocOpBuilder lb(loc, nb);
+                    Value query = vector::LoadOp::create(lb, vec, q, ValueRange{t, h, zero});
+                    SmallVector<Value> querySlices;
+                    for (int64_t c = 0; c < dim; c += lanes)
+                      querySlices.push_back(slice(lb, query, c));
+                    SmallVector<Value> partials;
+                    for (int64_t i = 0; i < keyBlock; ++i) {
+                      Value key = vector::LoadOp::create(
+                          lb, vec, kv, ValueRange{layer, zero, kvHead, keys[i], zero});
+                      Value partial = arith::MulFOp::create(lb, querySlices[0], slice(lb, key, 0));
+                      for (int64_t c = 1; c * lanes < dim; ++c)
+                        partial = vector::FMAOp::create(lb, querySlices[c],
+                                                        slice(lb, key, c * lanes), partial);
+                      partials.push_back(partial);
+                    }
+                    VectorType laneIndex = VectorType::get({keyBlock}, index);
+                    Value position = arith::AddIOp::create(
+                        lb, vector::BroadcastOp::create(lb, laneIndex, j0),
+                        vector::StepOp::create(lb, laneIndex));
+                    auto splatIndex = [&](Value v) {
+                      return vector::BroadcastOp::create(lb, laneIndex, v);
+                    };
+                    Value valid = arith::AndIOp::create(
+                        lb,
+                        arith::CmpIOp::create(lb, arith::CmpIPredicate::ult, position,
+                                              splatIndex(end)),
+                        arith::CmpIOp::create(lb, arith::CmpIPredicate::uge, position,
+                                              splatIndex(first)));
+                    Value scores =
+                        arith::MulFOp::create(lb, reduceAddEach(lb, partials), splat(lb, scale));
+                    scores = arith::SelectOp::create(lb, valid, scores, splat(lb, minusInf));
+                    Value maxSoFar = memref::LoadOp::create(lb, maxes, ValueRange{r});
+                    Value denom = vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero});
+                    // No NaN handling in the maximum (a tree of vmaxps, not a
+                    // serial chain): a NaN score reaches the output through
+                    // its weight anyway.
+                    Value blockMax = vector::ReductionOp::create(
+                        lb, f32, vector::CombiningKindAttr::get(ctx, vector::CombiningKind::MAXNUMF),
+                        scores, Value(),
+                        arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::nnan));
+                    Value newMax = arith::MaxNumFOp::create(lb, maxSoFar, blockMax);
+                    Value rescale = math::ExpOp::create(
+                        lb, arith::SubFOp::create(lb, maxSoFar, newMax));
+                    Value weights = math::ExpOp::create(
+                        lb, arith::SubFOp::create(lb, scores, splat(lb, newMax)));
+                    weights =
+                        arith::SelectOp::create(lb, valid, weights, splat(lb, constF32(lb, 0)));
+                    Value newDenom = vector::FMAOp::create(lb, denom, splat(lb, rescale), weights);
+                    Value acc = arith::MulFOp::create(
+                        lb, vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero}),
+                        vector::BroadcastOp::create(lb, vec, rescale));
+                    for (int64_t i = 0; i < keyBlock; ++i) {
+                      Value value = vector::LoadOp::create(
+                          lb, vec, kv, ValueRange{layer, one, kvHead, keys[i], zero});
+                      Value weight = vector::ExtractOp::create(lb, weights, ArrayRef<int64_t>{i});
+                      acc = vector::FMAOp::create(lb, vector::BroadcastOp::create(lb, vec, weight),
+                                                  value, acc);
+                    }
+                    vector::StoreOp::create(lb, acc, accs, ValueRange{r, zero});
+                    memref::StoreOp::create(lb, newMax, maxes, ValueRange{r});
+                    vector::StoreOp::create(lb, newDenom, denoms, ValueRange{r, zero});
+                    scf::YieldOp::create(lb);
+                  });
+                  return SmallVector<Value>{};
+                });
+                return SmallVector<Value>{};
               });
-          Value result = arith::DivFOp::create(
-              pb, state[2], vector::BroadcastOp::create(pb, vec, state[1]));
-          vector::StoreOp::create(pb, result, out, ValueRange{t, h, zero});
+          buildForLoop(pb, zero, rows, one, ValueRange{},
+                       [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {
+                         Value denom = reduceAdd(
+                             lb, vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero}));
+                         Value result = arith::DivFOp::create(
+                             lb, vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero}),
+                             vector::BroadcastOp::create(lb, vec, denom));
+                         vector::StoreOp::create(lb, result, out,
+                                                 ValueRange{rowToken(lb, r), rowHead(lb, r), zero});
+                         return SmallVector<Value>{};
+                       });
         });
       });
 }

@@ -377,7 +377,11 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{"mha_decode", 3, 3, 0, 40, 1},
                       AttentionCase{"one_kv_head_window", 4, 1, 8, 13, 7},
                       AttentionCase{"sinks_window", 4, 2, 8, 21, 6, true},
-                      AttentionCase{"sinks_decode", 8, 2, 0, 30, 1, true}),
+                      AttentionCase{"sinks_decode", 8, 2, 0, 30, 1, true},
+                      // Several query tiles, blocks masked for some rows only.
+                      AttentionCase{"long_prefill", 4, 2, 0, 0, 50},
+                      AttentionCase{"long_prefill_window", 6, 2, 11, 3, 45, true},
+                      AttentionCase{"many_heads_per_kv", 32, 1, 0, 5, 9}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 } // namespace
