@@ -26,8 +26,14 @@ constexpr int64_t kParts = 3;
 /// Weight rows multiplied together: two weight tiles share each activation
 /// tile.
 constexpr int64_t kPairRows = 2 * kTileRows;
-/// Activation tiles (of 16 rows) per work item.
-constexpr int64_t kTilesPerBlock = 8;
+/// Activation tiles multiplied together: with two weight tiles, four
+/// independent accumulation chains, enough to cover the latency of a tile
+/// product (about three times its issue interval); two chains left the tile
+/// unit waiting.
+constexpr int64_t kActivationTiles = 2;
+/// Activation tiles (of 16 rows) per work item: the weight group unpacked
+/// for an item serves 256 activation rows (with 128, unpacking took ~10 %).
+constexpr int64_t kTilesPerBlock = 16;
 
 VectorType vec(int64_t n, Type element) { return VectorType::get({n}, element); }
 
@@ -115,9 +121,11 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
   Value zero = constIndex(b, 0), one = constIndex(b, 1);
   Value tileRows = constIndex(b, kTileRows);
 
-  // Activations, padded to whole tiles (the padding columns only reach
-  // product columns that are never stored).
-  Value tiles = arith::CeilDivUIOp::create(b, m, tileRows);
+  // Activations, padded to whole pairs of tiles (the padding columns only
+  // reach product columns that are never stored).
+  Value tiles = arith::MulIOp::create(
+      b, arith::CeilDivUIOp::create(b, m, constIndex(b, kActivationTiles * kTileRows)),
+      constIndex(b, kActivationTiles));
   int64_t tileRuns = kParts * (k / 2);
   Value runs = arith::MulIOp::create(b, tiles, constIndex(b, tileRuns));
   Value byteCount = arith::MulIOp::create(b, runs, constIndex(b, 4 * kTileRows));
@@ -152,53 +160,67 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
     Value scales = memref::AllocaOp::create(pb, MemRefType::get({k / kBlock, group}, f32),
                                             ValueRange{}, align);
     emitUnpackWeights(pb, w, first, ints, scales, group, k);
-    auto accType = MemRefType::get({kPairRows, kTileRows}, f32);
+    auto accType = MemRefType::get({kPairRows, kActivationTiles * kTileRows}, f32);
     Value acc = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
     Value products = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
-    buildForLoop(pb, tile0, tileEnd, one, ValueRange{}, [&](ImplicitLocOpBuilder &tb, Value t,
-                                                            ValueRange) {
+    buildForLoop(pb, tile0, tileEnd, constIndex(pb, kActivationTiles), ValueRange{},
+                 [&](ImplicitLocOpBuilder &tb, Value t, ValueRange) {
       Value run0 = arith::MulIOp::create(tb, t, constIndex(tb, tileRuns));
       Value m0 = arith::MulIOp::create(tb, t, tileRows);
       buildForLoop(tb, zero, constIndex(tb, group), constIndex(tb, kPairRows), ValueRange{},
                    [&](ImplicitLocOpBuilder &mb, Value pair, ValueRange) {
         for (int64_t r = 0; r < kPairRows; ++r)
-          vector::StoreOp::create(mb, zeros, acc, ValueRange{constIndex(mb, r), zero});
+          for (int64_t u = 0; u < kActivationTiles; ++u)
+            vector::StoreOp::create(mb, zeros, acc,
+                                    ValueRange{constIndex(mb, r), constIndex(mb, u * kTileRows)});
         buildForLoop(mb, zero, constIndex(mb, k / kBlock), one, ValueRange{},
                      [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
           Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, kBlock));
           Value pair0 = arith::AddIOp::create(
               lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock / 2)));
-          Value a[2], c[2];
+          // c[h][u]: weight tile h times activation tile u.
+          Value a[2], c[2][kActivationTiles];
           for (int64_t h = 0; h < 2; ++h) {
             a[h] = amx::TileLoadOp::create(lb, operandTile, ints,
                                            ValueRange{offset(lb, pair, h * kTileRows), k0});
-            c[h] = amx::TileZeroOp::create(lb, productTile);
+            for (int64_t u = 0; u < kActivationTiles; ++u)
+              c[h][u] = amx::TileZeroOp::create(lb, productTile);
           }
-          for (int64_t p = 0; p < kParts; ++p) {
-            Value part = amx::TileLoadOp::create(
-                lb, operandTile, parts, ValueRange{offset(lb, pair0, p * (k / 2)), zero});
-            for (int64_t h = 0; h < 2; ++h)
-              c[h] = amx::TileMulFOp::create(lb, productTile, a[h], part, c[h]);
-          }
+          for (int64_t p = 0; p < kParts; ++p)
+            for (int64_t u = 0; u < kActivationTiles; ++u) {
+              Value part = amx::TileLoadOp::create(
+                  lb, operandTile, parts,
+                  ValueRange{offset(lb, pair0, u * tileRuns + p * (k / 2)), zero});
+              for (int64_t h = 0; h < 2; ++h)
+                c[h][u] = amx::TileMulFOp::create(lb, productTile, a[h], part, c[h][u]);
+            }
           for (int64_t h = 0; h < 2; ++h)
-            amx::TileStoreOp::create(lb, products, ValueRange{constIndex(lb, h * kTileRows), zero},
-                                     c[h]);
+            for (int64_t u = 0; u < kActivationTiles; ++u)
+              amx::TileStoreOp::create(
+                  lb, products,
+                  ValueRange{constIndex(lb, h * kTileRows), constIndex(lb, u * kTileRows)},
+                  c[h][u]);
           // acc[r] += scale of (block, weight row pair + r) * products[r].
           for (int64_t r = 0; r < kPairRows; ++r) {
             Value rowIndex = constIndex(lb, r);
-            Value scale =
-                memref::LoadOp::create(lb, scales, ValueRange{block, offset(lb, pair, r)});
-            Value sum = vector::FMAOp::create(
-                lb, vector::BroadcastOp::create(lb, lanes, scale),
-                vector::LoadOp::create(lb, lanes, products, ValueRange{rowIndex, zero}),
-                vector::LoadOp::create(lb, lanes, acc, ValueRange{rowIndex, zero}));
-            vector::StoreOp::create(lb, sum, acc, ValueRange{rowIndex, zero});
+            Value scale = vector::BroadcastOp::create(
+                lb, lanes,
+                memref::LoadOp::create(lb, scales, ValueRange{block, offset(lb, pair, r)}));
+            for (int64_t u = 0; u < kActivationTiles; ++u) {
+              Value column = constIndex(lb, u * kTileRows);
+              Value sum = vector::FMAOp::create(
+                  lb, scale, vector::LoadOp::create(lb, lanes, products, ValueRange{rowIndex, column}),
+                  vector::LoadOp::create(lb, lanes, acc, ValueRange{rowIndex, column}));
+              vector::StoreOp::create(lb, sum, acc, ValueRange{rowIndex, column});
+            }
           }
           return SmallVector<Value>{};
         });
         // acc is [weight row, activation row]: y takes it transposed.
         Value column0 = arith::AddIOp::create(mb, first, pair);
-        Value count = arith::MinUIOp::create(mb, tileRows, arith::SubIOp::create(mb, m, m0));
+        Value rowsLeft = arith::SubIOp::create(mb, arith::MaxUIOp::create(mb, m, m0), m0);
+        Value count = arith::MinUIOp::create(
+            mb, constIndex(mb, kActivationTiles * kTileRows), rowsLeft);
         buildForLoop(mb, zero, count, one, ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value i,
                                                              ValueRange) {
           Value yRow = arith::AddIOp::create(lb, m0, i);
