@@ -45,7 +45,10 @@ Value offset(ImplicitLocOpBuilder &b, Value base, int64_t delta) {
 /// reads its second operand in, one contiguous run per 16 rows: `pairs`
 /// ([tiles * kParts * k/2, 16] i32) holds at [(t * kParts + p) * k/2 + c, i]
 /// the bf16 pair (part p of x[16t + i, 2c], of x[16t + i, 2c+1]).
-void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value m, int64_t k) {
+/// With `sums` ([k/32, rows] f32), also stores there the sum of each row's
+/// 32-element blocks, which formats with minimums need.
+void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value sums, Value m,
+                         int64_t k) {
   Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
   buildParallelLoop(b, m, [&](ImplicitLocOpBuilder &pb, Value r) {
     Value tile = arith::DivUIOp::create(pb, r, constIndex(pb, kTileRows));
@@ -54,6 +57,10 @@ void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value m,
     buildForLoop(pb, constIndex(pb, 0), constIndex(pb, k), constIndex(pb, kBlock), ValueRange{},
                  [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
       Value rest = vector::LoadOp::create(lb, vec(kBlock, f32), x, ValueRange{r, c});
+      if (sums)
+        memref::StoreOp::create(
+            lb, reduceAdd(lb, rest), sums,
+            ValueRange{arith::DivUIOp::create(lb, c, constIndex(lb, kBlock)), r});
       Value pair0 = arith::AddIOp::create(lb, tileBase,
                                           arith::DivUIOp::create(lb, c, constIndex(lb, 2)));
       for (int64_t p = 0; p < kParts; ++p) {
@@ -71,35 +78,50 @@ void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value m,
   });
 }
 
-/// Weight rows [first, first + rows): their Q8_0 integers as bf16 in `ints`
-/// ([rows, k]) and their block scales in `scales` ([k/32, rows] f32).
+/// Weight rows [first, first + rows): their integers as bf16 in `ints`
+/// ([rows, k]), the factors of each 32-element sub-block in `scales` and,
+/// for formats with minimums, the negated minimums in `negMins` (both
+/// [k/32, rows] f32).
 void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value first, Value ints,
-                       Value scales, int64_t rows, int64_t k) {
-  Type f32 = b.getF32Type();
+                       Value scales, Value negMins, int64_t rows, int64_t k) {
+  const RowLayout &layout = w.layout();
+  int64_t subBlocks = layout.blockElems / kBlock;
   buildForLoop(b, constIndex(b, 0), constIndex(b, rows), constIndex(b, 1), ValueRange{},
                [&](ImplicitLocOpBuilder &rb, Value j, ValueRange) {
     WeightRow row = w.row(rb, Value(), arith::AddIOp::create(rb, first, j));
-    buildForLoop(rb, constIndex(rb, 0), constIndex(rb, k / kBlock), constIndex(rb, 1),
+    buildForLoop(rb, constIndex(rb, 0), constIndex(rb, w.blocksPerRow()), constIndex(rb, 1),
                  ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
       Value base = arith::AddIOp::create(
-          lb, row.base, arith::MulIOp::create(lb, block, constIndex(lb, w.layout().blockBytes)));
-      memref::StoreOp::create(lb, loadF16(lb, w.bytes(), base), scales, ValueRange{block, j});
-      Value q = vector::LoadOp::create(lb, vec(kBlock, lb.getI8Type()), w.bytes(),
-                                       ValueRange{offset(lb, base, 2)});
-      Value exact = arith::TruncFOp::create(
-          lb, vec(kBlock, lb.getBF16Type()), arith::SIToFPOp::create(lb, vec(kBlock, f32), q));
-      vector::StoreOp::create(lb, exact, ints,
-                              ValueRange{j, arith::MulIOp::create(lb, block, constIndex(lb, kBlock))});
+          lb, row.base, arith::MulIOp::create(lb, block, constIndex(lb, layout.blockBytes)));
+      Value sub0 = arith::MulIOp::create(lb, block, constIndex(lb, subBlocks));
+      decodeBlockIntegers(lb, layout, w.bytes(), base,
+                          [&](int64_t s, Value values, Value scale, Value min) {
+        Value sub = offset(lb, sub0, s);
+        memref::StoreOp::create(lb, scale, scales, ValueRange{sub, j});
+        if (negMins)
+          memref::StoreOp::create(lb, arith::NegFOp::create(lb, min), negMins, ValueRange{sub, j});
+        Value exact = arith::TruncFOp::create(lb, vec(kBlock, lb.getBF16Type()), values);
+        vector::StoreOp::create(lb, exact, ints,
+                                ValueRange{j, arith::MulIOp::create(lb, sub, constIndex(lb, kBlock))});
+      });
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
   });
 }
 
+/// Stack bytes per unpacked weight row: bf16 integers and f32 factors.
+int64_t unpackedRowBytes(int64_t k, bool withMins) {
+  return 2 * k + (withMins ? 2 : 1) * 4 * (k / kBlock);
+}
+
+bool hasMins(StorageType storage) { return storage == StorageType::q4_k; }
+
 /// Weight rows unpacked together: as many as fit 1 MiB of L2 as bf16, so
 /// every 16 activation rows fetched serve them all.
-int64_t groupRows(int64_t n, int64_t k) {
-  int64_t cap = std::max<int64_t>(kPairRows, (1 << 20) / (2 * k) / kPairRows * kPairRows);
+int64_t groupRows(int64_t n, int64_t k, bool withMins) {
+  int64_t cap = std::max<int64_t>(
+      kPairRows, (1 << 20) / unpackedRowBytes(k, withMins) / kPairRows * kPairRows);
   for (int64_t g = std::min<int64_t>(cap, 256); g > kPairRows; g -= kPairRows)
     if (n % g == 0)
       return g;
@@ -111,8 +133,9 @@ int64_t groupRows(int64_t n, int64_t k) {
 bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
   // The unpacked weight rows live on the stack of a pool thread: at most
   // 1 MiB (glibc's smallest default thread stack is 2 MiB).
-  return weight.type().getStorage() == StorageType::q8_0 && !weight.scales &&
-         n % kPairRows == 0 && k % kBlock == 0 && kPairRows * k * 2 <= (1 << 20);
+  StorageType storage = weight.type().getStorage();
+  return hasIntegerDecoding(storage) && !weight.scales && n % kPairRows == 0 &&
+         k % kBlock == 0 && kPairRows * unpackedRowBytes(k, hasMins(storage)) <= (1 << 20);
 }
 
 void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
@@ -137,7 +160,12 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
   Value parts = memref::ViewOp::create(
       b, MemRefType::get({ShapedType::kDynamic, 2 * kTileRows}, bf16), bytes, zero,
       ValueRange{runs});
-  emitPackActivations(b, x, pairs, m, k);
+  bool withMins = hasMins(w.layout().storage);
+  Value sums;
+  if (withMins)
+    sums = allocBuffer(b, b.getLoc(), MemRefType::get({k / kBlock, ShapedType::kDynamic}, f32),
+                       ValueRange{arith::MulIOp::create(b, tiles, tileRows)});
+  emitPackActivations(b, x, pairs, sums, m, k);
 
   auto operandTile = amx::TileType::get({kTileRows, kBlock}, bf16);
   auto productTile = amx::TileType::get({kTileRows, kTileRows}, f32);
@@ -145,7 +173,7 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
   Value zeros = arith::ConstantOp::create(b, DenseElementsAttr::get(lanes, b.getF32FloatAttr(0)));
 
   // Work items: (weight group, block of activation tiles), group-major.
-  int64_t group = groupRows(n, k);
+  int64_t group = groupRows(n, k, withMins);
   Value tileBlock = constIndex(b, kTilesPerBlock);
   Value blocks = arith::CeilDivUIOp::create(b, tiles, tileBlock);
   buildParallelLoop(b, arith::MulIOp::create(b, blocks, constIndex(b, n / group)),
@@ -159,7 +187,11 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
                                           align);
     Value scales = memref::AllocaOp::create(pb, MemRefType::get({k / kBlock, group}, f32),
                                             ValueRange{}, align);
-    emitUnpackWeights(pb, w, first, ints, scales, group, k);
+    Value negMins;
+    if (withMins)
+      negMins = memref::AllocaOp::create(pb, MemRefType::get({k / kBlock, group}, f32),
+                                         ValueRange{}, align);
+    emitUnpackWeights(pb, w, first, ints, scales, negMins, group, k);
     auto accType = MemRefType::get({kPairRows, kActivationTiles * kTileRows}, f32);
     Value acc = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
     Value products = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
@@ -203,14 +235,25 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
           // acc[r] += scale of (block, weight row pair + r) * products[r].
           for (int64_t r = 0; r < kPairRows; ++r) {
             Value rowIndex = constIndex(lb, r);
+            Value weightRow = offset(lb, pair, r);
             Value scale = vector::BroadcastOp::create(
-                lb, lanes,
-                memref::LoadOp::create(lb, scales, ValueRange{block, offset(lb, pair, r)}));
+                lb, lanes, memref::LoadOp::create(lb, scales, ValueRange{block, weightRow}));
+            Value negMin;
+            if (withMins)
+              negMin = vector::BroadcastOp::create(
+                  lb, lanes, memref::LoadOp::create(lb, negMins, ValueRange{block, weightRow}));
             for (int64_t u = 0; u < kActivationTiles; ++u) {
               Value column = constIndex(lb, u * kTileRows);
               Value sum = vector::FMAOp::create(
                   lb, scale, vector::LoadOp::create(lb, lanes, products, ValueRange{rowIndex, column}),
                   vector::LoadOp::create(lb, lanes, acc, ValueRange{rowIndex, column}));
+              // Minus the minimum times the activations' block sums.
+              if (withMins)
+                sum = vector::FMAOp::create(
+                    lb, negMin,
+                    vector::LoadOp::create(lb, lanes, sums,
+                                           ValueRange{block, offset(lb, m0, u * kTileRows)}),
+                    sum);
               vector::StoreOp::create(lb, sum, acc, ValueRange{rowIndex, column});
             }
           }

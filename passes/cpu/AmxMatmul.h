@@ -3,8 +3,10 @@
 // Intel AMX multiplies 16x32 bf16 tiles into 16x16 f32 tiles at many times
 // the rate of f32 FMAs, but bf16 keeps only 8 bits of an f32. Two facts make
 // it exact enough to replace the f32 tiled path:
-//  - a Q8_0 weight is an 8-bit integer times a per-32-block scale; the
-//    integer is exactly a bf16, and the scale is applied in f32 per block;
+//  - a Q8_0, Q4_0, Q4_K or MXFP4 weight is a small integer times a factor
+//    per 32 elements, minus a minimum per 32 for Q4_K (decodeBlockIntegers);
+//    the integer is exactly a bf16, the factor is applied in f32 per block,
+//    and the minimum times the activations' block sums is subtracted;
 //  - an f32 activation is exactly the sum of three bf16 (x = hi + mid + lo,
 //    each the rounding of what the previous ones left).
 // So C = sum over the three parts of W_int x X_part, scaled per block and

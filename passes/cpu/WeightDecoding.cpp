@@ -90,6 +90,11 @@ Value lmc::cpu::loadF16(ImplicitLocOpBuilder &b, Value bytes, Value at) {
 
 namespace {
 
+/// The doubled E2M1 magnitudes, signed: code c decodes to kDoubledE2M1[c]
+/// times 2^(e-128).
+constexpr float kDoubledE2M1[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+
 /// `table[indices[i]]` for each lane of `indices` (i8 values below the
 /// table's size). Written as per-lane extracts of the indices widened to i32,
 /// which LLVM's x86 backend turns into one variable permute (vpermps for a
@@ -183,14 +188,9 @@ Value broadcastLane(Decoder &d, Value v, int64_t lane, int64_t n) {
   return d.splat(vector::ExtractOp::create(d.b, v, ArrayRef<int64_t>{lane}), n);
 }
 
-/// Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8 sub-blocks
-/// of 32, then 128 bytes of nibbles: sub-blocks 2g and 2g+1 are the low and
-/// high nibbles of bytes [32g, 32g+32). x = (d * scale) * nibble - dmin * min.
-///
-/// The eight scales and mins are unpacked together as vector<8> lanes; each
-/// sub-block's 16 possible values are computed once as a table (the same
-/// products as per element) and its nibbles looked up in it.
-void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+/// Q4_K's eight sub-block factors as vector<8xf32> lanes: d * scale[j] and
+/// dmin * min[j], unpacked from the 12 bytes of 6-bit fields together.
+std::pair<Value, Value> unpackQ4_KFactors(Decoder &d) {
   ImplicitLocOpBuilder &b = d.b;
   Value scale = d.loadF16(0);
   Value minScale = d.loadF16(2);
@@ -219,6 +219,19 @@ void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   Value d1 = arith::MulFOp::create(b, d.splat(scale, 8), d.unsignedToF32(scales));
   Value m1 = arith::MulFOp::create(b, d.splat(minScale, 8), d.unsignedToF32(mins));
 
+  return {d1, m1};
+}
+
+/// Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8 sub-blocks
+/// of 32, then 128 bytes of nibbles: sub-blocks 2g and 2g+1 are the low and
+/// high nibbles of bytes [32g, 32g+32). x = (d * scale) * nibble - dmin * min.
+///
+/// The eight scales and mins are unpacked together as vector<8> lanes; each
+/// sub-block's 16 possible values are computed once as a table (the same
+/// products as per element) and its nibbles looked up in it.
+void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
+  ImplicitLocOpBuilder &b = d.b;
+  auto [d1, m1] = unpackQ4_KFactors(d);
   Value nibbleValues = iota16(d, 0.0f);
   for (int64_t j = 0; j < 8; ++j) {
     Value table = arith::SubFOp::create(
@@ -283,11 +296,9 @@ Value halfE8M0(Decoder &d, Value e) {
 /// gives the same bits as scaling each element.
 Value decodeE2M1(Decoder &d, Value codes, Value e) {
   ImplicitLocOpBuilder &b = d.b;
-  static constexpr float kDoubled[16] = {0, 1, 2, 3, 4, 6, 8, 12,
-                                         0, -1, -2, -3, -4, -6, -8, -12};
   VectorType tableType = d.vec(16, b.getF32Type());
   Value doubled = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(tableType, ArrayRef<float>(kDoubled)));
+      b, DenseElementsAttr::get(tableType, ArrayRef<float>(kDoubledE2M1)));
   Value table = arith::MulFOp::create(b, doubled, d.splat(halfE8M0(d, e), 16));
   return lookup32(b, table, codes);
 }
@@ -334,6 +345,55 @@ void decodeE4M3(Decoder &d, const RowLayout &layout, Value scale,
   consume(0, arith::MulFOp::create(b, value, d.splat(scale, w)));
 }
 } // namespace
+
+bool lmc::cpu::hasIntegerDecoding(StorageType storage) {
+  switch (storage) {
+  case StorageType::q8_0:
+  case StorageType::q4_0:
+  case StorageType::q4_k:
+  case StorageType::mxfp4:
+    return true;
+  default:
+    return false;
+  }
+}
+
+void lmc::cpu::decodeBlockIntegers(ImplicitLocOpBuilder &b, const RowLayout &layout, Value bytes,
+                                   Value blockBase, IntegerConsumer consume) {
+  Decoder d{b, bytes, blockBase};
+  switch (layout.storage) {
+  case StorageType::q8_0:
+    consume(0, d.signedToF32(d.loadBytes(2, 32)), d.loadF16(0), Value());
+    return;
+  case StorageType::q4_0: {
+    Value centered =
+        arith::SubIOp::create(b, d.loadNibbles(2, /*interleaved=*/false), d.i8Splat(32, 8));
+    consume(0, d.signedToF32(centered), d.loadF16(0), Value());
+    return;
+  }
+  case StorageType::q4_k: {
+    auto [d1, m1] = unpackQ4_KFactors(d);
+    for (int64_t j = 0; j < 8; ++j) {
+      Value q = d.loadBytes(16 + 32 * (j / 2), 32);
+      Value nibbles = j % 2 == 0
+                          ? arith::AndIOp::create(b, q, d.i8Splat(32, 0x0F)).getResult()
+                          : arith::ShRUIOp::create(b, q, d.i8Splat(32, 4)).getResult();
+      auto lane = [&](Value v) { return vector::ExtractOp::create(b, v, ArrayRef<int64_t>{j}); };
+      consume(j, d.unsignedToF32(nibbles), lane(d1), lane(m1));
+    }
+    return;
+  }
+  case StorageType::mxfp4: {
+    Value doubled = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(d.vec(16, b.getF32Type()), ArrayRef<float>(kDoubledE2M1)));
+    consume(0, lookup32(b, doubled, d.loadNibbles(1, /*interleaved=*/false)),
+            halfE8M0(d, d.loadByte(0, /*isSigned=*/false)), Value());
+    return;
+  }
+  default:
+    llvm_unreachable("format has no integer decoding");
+  }
+}
 
 RowLayout lmc::cpu::getRowLayout(StorageType storage, int64_t rowElems) {
   switch (storage) {

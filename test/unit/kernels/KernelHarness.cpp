@@ -82,6 +82,10 @@ bool KernelHarness::compile(const std::string &source, bool fuse) {
     lastError = "lowering failed: " + diagnostics;
     return false;
   }
+  functions.clear();
+  module->walk([&](mlir::SymbolOpInterface symbol) {
+    functions.insert(symbol.getName().str());
+  });
   auto optimize = makeOptimizingTransformer(3, 0, nullptr);
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimize;

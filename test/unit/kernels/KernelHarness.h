@@ -63,6 +63,9 @@ public:
   /// The tfm ops (e.g. "tfm.rms_norm") in the module after fusion, as last
   /// compiled.
   const std::set<std::string> &opsAfterFusion() const { return tfmOps; }
+  /// The symbols (kernel functions among them) of the lowered module, as
+  /// last compiled.
+  const std::set<std::string> &loweredSymbols() const { return functions; }
   /// The error of the last failed compile.
   const std::string &error() const { return lastError; }
 
@@ -71,6 +74,7 @@ private:
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::string lastError;
   std::set<std::string> tfmOps;
+  std::set<std::string> functions;
 };
 
 /// Deterministic random data for tests.

@@ -204,43 +204,70 @@ TEST_P(WeightKernelTest, MatmulMatchesReference) {
   }
 }
 
-// The AMX path (bf16 tiles: Q8_0 integers exact, activations split into
-// three bf16 parts) must be as accurate as the f32 paths, and tell apart a
-// split into two parts. 320 x 4096 takes
-// five weight groups of 64 rows; 150 rows two blocks of activation tiles,
-// the last partial.
-TEST(AmxMatmul, Q8_0IsAsAccurateAsF32) {
+// The AMX path (bf16 tiles: integers exact, activations split into three
+// bf16 parts) must be as accurate as the f32 tiled path on the same data,
+// and tell apart a split into two parts. 320 x 4096 takes several weight
+// groups; 150 rows two blocks of activation tiles, the last partial.
+struct AmxCase {
+  const char *name;
+  Format format;
+};
+
+class AmxMatmul : public ::testing::TestWithParam<AmxCase> {};
+
+TEST_P(AmxMatmul, IsAsAccurateAsF32) {
   if (!KernelHarness::amxAvailable())
     GTEST_SKIP() << "no AMX-BF16 on this machine";
+  const AmxCase &c = GetParam();
   const int64_t n = 320, k = 4096;
   TestRandom rng(0xa3c0001);
   std::vector<uint8_t> weights;
   std::vector<float> decoded;
-  randomWeight(Format::Q8_0, n, k, rng, weights, decoded);
-  KernelHarness harness;
-  harness.amx = true;
-  ASSERT_TRUE(harness.compile(matmulSource(
-      "!tfm.weight<" + std::to_string(n) + "x" + std::to_string(k) + ", q8_0>", n, k)))
-      << harness.error();
-  auto run = (MatmulFn)harness.lookup("run");
-  ASSERT_NE(run, nullptr);
-  double worst = 0;
+  randomWeight(c.format, n, k, rng, weights, decoded);
+  std::string source = matmulSource(
+      "!tfm.weight<" + std::to_string(n) + "x" + std::to_string(k) + ", " + c.name + ">", n, k);
+  KernelHarness amx, f32;
+  amx.amx = true;
+  ASSERT_TRUE(amx.compile(source)) << amx.error();
+  ASSERT_TRUE(f32.compile(source)) << f32.error();
+  // The AMX kernel, not the f32 fallback, is what runs.
+  bool usedAmx = false;
+  for (const std::string &symbol : amx.loweredSymbols())
+    usedAmx |= symbol.find("_amx") != std::string::npos;
+  EXPECT_TRUE(usedAmx) << c.name;
+  auto runAmx = (MatmulFn)amx.lookup("run"), runF32 = (MatmulFn)f32.lookup("run");
+  ASSERT_TRUE(runAmx && runF32);
+  double worstAmx = 0, worstF32 = 0;
   for (int64_t m : {16, 37, 150}) {
     // Activations over many binades, so all three bf16 parts matter.
     std::vector<float> x(m * k);
     for (float &v : x)
       v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, int(rng.byte() % 24) - 12);
-    std::vector<float> y = runMatmul(run, weights, x, m, n, k);
+    std::vector<float> yAmx = runMatmul(runAmx, weights, x, m, n, k);
+    std::vector<float> yF32 = runMatmul(runF32, weights, x, m, n, k);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         auto [sum, magnitude] = referenceDot(x, decoded, i, j, k);
-        worst = std::max(worst, std::fabs(y[i * n + j] - sum) / magnitude);
+        worstAmx = std::max(worstAmx, std::fabs(yAmx[i * n + j] - sum) / magnitude);
+        worstF32 = std::max(worstF32, std::fabs(yF32[i * n + j] - sum) / magnitude);
       }
   }
-  // Error relative to the sum of |terms|, measured: f32 tiled path 9.2e-8,
-  // AMX with three parts 1.1e-7, with two parts (not exact) 6.8e-7.
-  EXPECT_LT(worst, 2.5e-7);
+  // Error relative to the sum of |terms|, measured (AMX / f32 path): Q8_0
+  // 1.1e-7 / 9.2e-8, Q4_0 1.4e-7 / 9.7e-8, Q4_K 2.2e-7 / 1.3e-7, MXFP4
+  // 5.4e-7 / 2.9e-7 (its scales span 2^-18..2^11); Q8_0 with a two-part
+  // split (not exact) 6.8e-7, 7.4 times the f32 path's.
+  EXPECT_LT(worstF32, 1e-6) << c.name;
+  EXPECT_LT(worstAmx, 2.5 * worstF32) << c.name;
 }
+
+INSTANTIATE_TEST_SUITE_P(Formats, AmxMatmul,
+                         ::testing::Values(AmxCase{"q8_0", Format::Q8_0},
+                                           AmxCase{"q4_0", Format::Q4_0},
+                                           AmxCase{"q4_k", Format::Q4_K},
+                                           AmxCase{"mxfp4", Format::MXFP4}),
+                         [](const ::testing::TestParamInfo<AmxCase> &info) {
+                           return std::string(info.param.name);
+                         });
 
 INSTANTIATE_TEST_SUITE_P(
     Formats, WeightKernelTest,
