@@ -26,6 +26,9 @@ constexpr int64_t kParts = 3;
 /// Weight rows multiplied together: two weight tiles share each activation
 /// tile.
 constexpr int64_t kPairRows = 2 * kTileRows;
+/// Stack bytes an item may take for its unpacked weight group (glibc's
+/// smallest default thread stack is 2 MiB).
+constexpr int64_t kUnpackStackBytes = 1 << 20;
 /// Activation tiles multiplied together: with two weight tiles, four
 /// independent accumulation chains, enough to cover the latency of a tile
 /// product (about three times its issue interval); two chains left the tile
@@ -121,7 +124,7 @@ bool hasMins(StorageType storage) { return storage == StorageType::q4_k; }
 /// every 16 activation rows fetched serve them all.
 int64_t groupRows(int64_t n, int64_t k, bool withMins) {
   int64_t cap = std::max<int64_t>(
-      kPairRows, (1 << 20) / unpackedRowBytes(k, withMins) / kPairRows * kPairRows);
+      kPairRows, kUnpackStackBytes / unpackedRowBytes(k, withMins) / kPairRows * kPairRows);
   for (int64_t g = std::min<int64_t>(cap, 256); g > kPairRows; g -= kPairRows)
     if (n % g == 0)
       return g;
@@ -131,11 +134,9 @@ int64_t groupRows(int64_t n, int64_t k, bool withMins) {
 } // namespace
 
 bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
-  // The unpacked weight rows live on the stack of a pool thread: at most
-  // 1 MiB (glibc's smallest default thread stack is 2 MiB).
   StorageType storage = weight.type().getStorage();
   return hasIntegerDecoding(storage) && !weight.scales && n % kPairRows == 0 &&
-         k % kBlock == 0 && kPairRows * unpackedRowBytes(k, hasMins(storage)) <= (1 << 20);
+         k % kBlock == 0;
 }
 
 void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
@@ -183,14 +184,19 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
     Value tile0 = arith::MulIOp::create(pb, arith::RemUIOp::create(pb, item, blocks), tileBlock);
     Value tileEnd = arith::MinUIOp::create(pb, tiles, arith::AddIOp::create(pb, tile0, tileBlock));
     auto align = pb.getI64IntegerAttr(64);
-    Value ints = memref::AllocaOp::create(pb, MemRefType::get({group, k}, bf16), ValueRange{},
-                                          align);
-    Value scales = memref::AllocaOp::create(pb, MemRefType::get({k / kBlock, group}, f32),
-                                            ValueRange{}, align);
+    // The unpacked group lives on the stack of the thread running the item
+    // when it fits, else (rows of 16K or more) on the heap.
+    bool onHeap = group * unpackedRowBytes(k, withMins) > kUnpackStackBytes;
+    auto buffer = [&](MemRefType type) -> Value {
+      if (onHeap)
+        return allocBuffer(pb, pb.getLoc(), type, ValueRange{});
+      return memref::AllocaOp::create(pb, type, ValueRange{}, align);
+    };
+    Value ints = buffer(MemRefType::get({group, k}, bf16));
+    Value scales = buffer(MemRefType::get({k / kBlock, group}, f32));
     Value negMins;
     if (withMins)
-      negMins = memref::AllocaOp::create(pb, MemRefType::get({k / kBlock, group}, f32),
-                                         ValueRange{}, align);
+      negMins = buffer(MemRefType::get({k / kBlock, group}, f32));
     emitUnpackWeights(pb, w, first, ints, scales, negMins, group, k);
     auto accType = MemRefType::get({kPairRows, kActivationTiles * kTileRows}, f32);
     Value acc = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
