@@ -727,7 +727,7 @@ struct ConvertTfmToCPUPass
         LastRowsOpLowering, ConcatOpLowering, RepeatInterleaveOpLowering>(
         typeConverter, ctx);
     patterns.add<MatmulOpLowering>(typeConverter, ctx, amx);
-    populateExpertLoweringPatterns(typeConverter, patterns);
+    populateExpertLoweringPatterns(typeConverter, patterns, amx);
     populateMLALoweringPatterns(typeConverter, patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns)))) {
       signalPassFailure();

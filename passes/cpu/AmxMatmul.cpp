@@ -44,22 +44,27 @@ Value offset(ImplicitLocOpBuilder &b, Value base, int64_t delta) {
   return arith::AddIOp::create(b, base, constIndex(b, delta));
 }
 
-/// Splits x[:m] into kParts bf16 parts and stores them in the layout AMX
-/// reads its second operand in, one contiguous run per 16 rows: `pairs`
-/// ([tiles * kParts * k/2, 16] i32) holds at [(t * kParts + p) * k/2 + c, i]
-/// the bf16 pair (part p of x[16t + i, 2c], of x[16t + i, 2c+1]).
-/// With `sums` ([k/32, rows] f32), also stores there the sum of each row's
-/// 32-element blocks, which formats with minimums need.
-void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value sums, Value m,
-                         int64_t k) {
+/// (source row, packed row) of activation row i.
+using RowMapping = function_ref<std::pair<Value, Value>(ImplicitLocOpBuilder &, Value)>;
+
+/// Splits activation rows into kParts bf16 parts and stores them in the
+/// layout AMX reads its second operand in, one contiguous run per 16 rows:
+/// `pairs` ([tiles * kParts * k/2, 16] i32) holds at [(t * kParts + p) * k/2
+/// + c, i] the bf16 pair (part p of row 16t + i, columns 2c and 2c+1). For
+/// i < count, packed row dest(i) is x[source(i)]. With `sums` ([k/32, rows]
+/// f32), also stores there the sum of each packed row's 32-element blocks,
+/// which formats with minimums need.
+void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value sums, Value count,
+                         int64_t k, RowMapping sourceAndDest) {
   Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
-  buildParallelLoop(b, m, [&](ImplicitLocOpBuilder &pb, Value r) {
+  buildParallelLoop(b, count, [&](ImplicitLocOpBuilder &pb, Value i) {
+    auto [source, r] = sourceAndDest(pb, i);
     Value tile = arith::DivUIOp::create(pb, r, constIndex(pb, kTileRows));
     Value column = arith::RemUIOp::create(pb, r, constIndex(pb, kTileRows));
     Value tileBase = arith::MulIOp::create(pb, tile, constIndex(pb, kParts * (k / 2)));
     buildForLoop(pb, constIndex(pb, 0), constIndex(pb, k), constIndex(pb, kBlock), ValueRange{},
                  [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
-      Value rest = vector::LoadOp::create(lb, vec(kBlock, f32), x, ValueRange{r, c});
+      Value rest = vector::LoadOp::create(lb, vec(kBlock, f32), x, ValueRange{source, c});
       if (sums)
         memref::StoreOp::create(
             lb, reduceAdd(lb, rest), sums,
@@ -81,17 +86,17 @@ void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value su
   });
 }
 
-/// Weight rows [first, first + rows): their integers as bf16 in `ints`
+/// Weight rows [first, first + rows) of slice `slice`: their integers as bf16 in `ints`
 /// ([rows, k]), the factors of each 32-element sub-block in `scales` and,
 /// for formats with minimums, the negated minimums in `negMins` (both
 /// [k/32, rows] f32).
-void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value first, Value ints,
-                       Value scales, Value negMins, int64_t rows, int64_t k) {
+void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value slice, Value first,
+                       Value ints, Value scales, Value negMins, int64_t rows, int64_t k) {
   const RowLayout &layout = w.layout();
   int64_t subBlocks = layout.blockElems / kBlock;
   buildForLoop(b, constIndex(b, 0), constIndex(b, rows), constIndex(b, 1), ValueRange{},
                [&](ImplicitLocOpBuilder &rb, Value j, ValueRange) {
-    WeightRow row = w.row(rb, Value(), arith::AddIOp::create(rb, first, j));
+    WeightRow row = w.row(rb, slice, arith::AddIOp::create(rb, first, j));
     buildForLoop(rb, constIndex(rb, 0), constIndex(rb, w.blocksPerRow()), constIndex(rb, 1),
                  ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
       Value base = arith::AddIOp::create(
@@ -139,39 +144,174 @@ bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
          k % kBlock == 0;
 }
 
-void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
-                             int64_t k, Value x, Value y, Value m) {
-  Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i8 = b.getI8Type();
-  Value zero = constIndex(b, 0), one = constIndex(b, 1);
-  Value tileRows = constIndex(b, kTileRows);
+namespace {
 
-  // Activations, padded to whole pairs of tiles (the padding columns only
-  // reach product columns that are never stored).
-  Value tiles = arith::MulIOp::create(
-      b, arith::CeilDivUIOp::create(b, m, constIndex(b, kActivationTiles * kTileRows)),
-      constIndex(b, kActivationTiles));
-  int64_t tileRuns = kParts * (k / 2);
-  Value runs = arith::MulIOp::create(b, tiles, constIndex(b, tileRuns));
-  Value byteCount = arith::MulIOp::create(b, runs, constIndex(b, 4 * kTileRows));
-  Value bytes = allocBuffer(b, b.getLoc(), MemRefType::get({ShapedType::kDynamic}, i8),
-                            ValueRange{byteCount});
-  Value pairs = memref::ViewOp::create(
+/// One call's activations, packed for the tiles: runs of 16 rows (`pairs`
+/// and `parts` view the same bytes) and, for formats with minimums, the
+/// rows' 32-element block sums.
+struct PackedActivations {
+  Value pairs, parts, sums;
+};
+
+/// Packed storage for `rows` activation rows (a multiple of 32).
+PackedActivations allocPacked(ImplicitLocOpBuilder &b, Value rows, int64_t k, bool withMins) {
+  Value zero = constIndex(b, 0);
+  Value runs = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, rows, constIndex(b, kTileRows)),
+      constIndex(b, kParts * (k / 2)));
+  Value bytes = allocBuffer(b, b.getLoc(), MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
+                            ValueRange{arith::MulIOp::create(b, runs, constIndex(b, 4 * kTileRows))});
+  PackedActivations packed;
+  packed.pairs = memref::ViewOp::create(
       b, MemRefType::get({ShapedType::kDynamic, kTileRows}, b.getI32Type()), bytes, zero,
       ValueRange{runs});
-  Value parts = memref::ViewOp::create(
-      b, MemRefType::get({ShapedType::kDynamic, 2 * kTileRows}, bf16), bytes, zero,
+  packed.parts = memref::ViewOp::create(
+      b, MemRefType::get({ShapedType::kDynamic, 2 * kTileRows}, b.getBF16Type()), bytes, zero,
       ValueRange{runs});
-  bool withMins = hasMins(w.layout().storage);
-  Value sums;
   if (withMins)
-    sums = allocBuffer(b, b.getLoc(), MemRefType::get({k / kBlock, ShapedType::kDynamic}, f32),
-                       ValueRange{arith::MulIOp::create(b, tiles, tileRows)});
-  emitPackActivations(b, x, pairs, sums, m, k);
+    packed.sums = allocBuffer(
+        b, b.getLoc(), MemRefType::get({k / kBlock, ShapedType::kDynamic}, b.getF32Type()),
+        ValueRange{rows});
+  return packed;
+}
 
+/// Receives product (packed activation row, weight column) = value.
+using ProductStore = function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)>;
+
+/// Unpacks weight rows [first, first + group) of slice `slice` and
+/// multiplies them with the packed activation tiles [tile0, tileEnd) (whole
+/// pairs of tiles), storing the products of packed rows below `rowsEnd`.
+void emitGroupProducts(ImplicitLocOpBuilder &pb, const WeightReader &w, Value slice, Value first,
+                       int64_t group, int64_t k, const PackedActivations &packed, Value tile0,
+                       Value tileEnd, Value rowsEnd, ProductStore store) {
+  Type f32 = pb.getF32Type(), bf16 = pb.getBF16Type();
+  Value zero = constIndex(pb, 0), one = constIndex(pb, 1);
+  Value tileRows = constIndex(pb, kTileRows);
+  int64_t tileRuns = kParts * (k / 2);
+  bool withMins = hasMins(w.layout().storage);
   auto operandTile = amx::TileType::get({kTileRows, kBlock}, bf16);
   auto productTile = amx::TileType::get({kTileRows, kTileRows}, f32);
   VectorType lanes = vec(kTileRows, f32);
-  Value zeros = arith::ConstantOp::create(b, DenseElementsAttr::get(lanes, b.getF32FloatAttr(0)));
+  Value zeros = arith::ConstantOp::create(pb, DenseElementsAttr::get(lanes, pb.getF32FloatAttr(0)));
+
+  auto align = pb.getI64IntegerAttr(64);
+  // The unpacked group lives on the stack of the thread running the item
+  // when it fits, else (rows of 16K or more) on the heap.
+  bool onHeap = group * unpackedRowBytes(k, withMins) > kUnpackStackBytes;
+  auto buffer = [&](MemRefType type) -> Value {
+    if (onHeap)
+      return allocBuffer(pb, pb.getLoc(), type, ValueRange{});
+    return memref::AllocaOp::create(pb, type, ValueRange{}, align);
+  };
+  Value ints = buffer(MemRefType::get({group, k}, bf16));
+  Value scales = buffer(MemRefType::get({k / kBlock, group}, f32));
+  Value negMins;
+  if (withMins)
+    negMins = buffer(MemRefType::get({k / kBlock, group}, f32));
+  emitUnpackWeights(pb, w, slice, first, ints, scales, negMins, group, k);
+  auto accType = MemRefType::get({kPairRows, kActivationTiles * kTileRows}, f32);
+  Value acc = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
+  Value products = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
+  buildForLoop(pb, tile0, tileEnd, constIndex(pb, kActivationTiles), ValueRange{},
+               [&](ImplicitLocOpBuilder &tb, Value t, ValueRange) {
+    Value run0 = arith::MulIOp::create(tb, t, constIndex(tb, tileRuns));
+    Value m0 = arith::MulIOp::create(tb, t, tileRows);
+    buildForLoop(tb, zero, constIndex(tb, group), constIndex(tb, kPairRows), ValueRange{},
+                 [&](ImplicitLocOpBuilder &mb, Value pair, ValueRange) {
+      for (int64_t r = 0; r < kPairRows; ++r)
+        for (int64_t u = 0; u < kActivationTiles; ++u)
+          vector::StoreOp::create(mb, zeros, acc,
+                                  ValueRange{constIndex(mb, r), constIndex(mb, u * kTileRows)});
+      buildForLoop(mb, zero, constIndex(mb, k / kBlock), one, ValueRange{},
+                   [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
+        Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, kBlock));
+        Value pair0 = arith::AddIOp::create(
+            lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock / 2)));
+        // c[h][u]: weight tile h times activation tile u.
+        Value a[2], c[2][kActivationTiles];
+        for (int64_t h = 0; h < 2; ++h) {
+          a[h] = amx::TileLoadOp::create(lb, operandTile, ints,
+                                         ValueRange{offset(lb, pair, h * kTileRows), k0});
+          for (int64_t u = 0; u < kActivationTiles; ++u)
+            c[h][u] = amx::TileZeroOp::create(lb, productTile);
+        }
+        for (int64_t p = 0; p < kParts; ++p)
+          for (int64_t u = 0; u < kActivationTiles; ++u) {
+            Value part = amx::TileLoadOp::create(
+                lb, operandTile, packed.parts,
+                ValueRange{offset(lb, pair0, u * tileRuns + p * (k / 2)), zero});
+            for (int64_t h = 0; h < 2; ++h)
+              c[h][u] = amx::TileMulFOp::create(lb, productTile, a[h], part, c[h][u]);
+          }
+        for (int64_t h = 0; h < 2; ++h)
+          for (int64_t u = 0; u < kActivationTiles; ++u)
+            amx::TileStoreOp::create(
+                lb, products,
+                ValueRange{constIndex(lb, h * kTileRows), constIndex(lb, u * kTileRows)}, c[h][u]);
+        // acc[r] += scale of (block, weight row pair + r) * products[r].
+        for (int64_t r = 0; r < kPairRows; ++r) {
+          Value rowIndex = constIndex(lb, r);
+          Value weightRow = offset(lb, pair, r);
+          Value scale = vector::BroadcastOp::create(
+              lb, lanes, memref::LoadOp::create(lb, scales, ValueRange{block, weightRow}));
+          Value negMin;
+          if (withMins)
+            negMin = vector::BroadcastOp::create(
+                lb, lanes, memref::LoadOp::create(lb, negMins, ValueRange{block, weightRow}));
+          for (int64_t u = 0; u < kActivationTiles; ++u) {
+            Value column = constIndex(lb, u * kTileRows);
+            Value sum = vector::FMAOp::create(
+                lb, scale, vector::LoadOp::create(lb, lanes, products, ValueRange{rowIndex, column}),
+                vector::LoadOp::create(lb, lanes, acc, ValueRange{rowIndex, column}));
+            // Minus the minimum times the activations' block sums.
+            if (withMins)
+              sum = vector::FMAOp::create(
+                  lb, negMin,
+                  vector::LoadOp::create(lb, lanes, packed.sums,
+                                         ValueRange{block, offset(lb, m0, u * kTileRows)}),
+                  sum);
+            vector::StoreOp::create(lb, sum, acc, ValueRange{rowIndex, column});
+          }
+        }
+        return SmallVector<Value>{};
+      });
+      // acc is [weight row, activation row].
+      Value column0 = arith::AddIOp::create(mb, first, pair);
+      Value rowsLeft = arith::SubIOp::create(mb, arith::MaxUIOp::create(mb, rowsEnd, m0), m0);
+      Value count = arith::MinUIOp::create(
+          mb, constIndex(mb, kActivationTiles * kTileRows), rowsLeft);
+      buildForLoop(mb, zero, count, one, ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value i,
+                                                           ValueRange) {
+        Value packedRow = arith::AddIOp::create(lb, m0, i);
+        for (int64_t r = 0; r < kPairRows; ++r)
+          store(lb, packedRow, offset(lb, column0, r),
+                memref::LoadOp::create(lb, acc, ValueRange{constIndex(lb, r), i}));
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// `n` rounded up to whole pairs of activation tiles.
+Value roundUpToTilePairs(ImplicitLocOpBuilder &b, Value n) {
+  Value pairRows = constIndex(b, kActivationTiles * kTileRows);
+  return arith::MulIOp::create(b, arith::CeilDivUIOp::create(b, n, pairRows), pairRows);
+}
+
+} // namespace
+
+void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
+                             int64_t k, Value x, Value y, Value m) {
+  bool withMins = hasMins(w.layout().storage);
+  // Activations, padded to whole pairs of tiles (the padding columns only
+  // reach product columns that are never stored).
+  Value paddedRows = roundUpToTilePairs(b, m);
+  Value tiles = arith::DivUIOp::create(b, paddedRows, constIndex(b, kTileRows));
+  PackedActivations packed = allocPacked(b, paddedRows, k, withMins);
+  emitPackActivations(b, x, packed.pairs, packed.sums, m, k,
+                      [](ImplicitLocOpBuilder &, Value r) { return std::pair{r, r}; });
 
   // Work items: (weight group, block of activation tiles), group-major.
   int64_t group = groupRows(n, k, withMins);
@@ -183,105 +323,77 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
         pb, arith::DivUIOp::create(pb, item, blocks), constIndex(pb, group));
     Value tile0 = arith::MulIOp::create(pb, arith::RemUIOp::create(pb, item, blocks), tileBlock);
     Value tileEnd = arith::MinUIOp::create(pb, tiles, arith::AddIOp::create(pb, tile0, tileBlock));
-    auto align = pb.getI64IntegerAttr(64);
-    // The unpacked group lives on the stack of the thread running the item
-    // when it fits, else (rows of 16K or more) on the heap.
-    bool onHeap = group * unpackedRowBytes(k, withMins) > kUnpackStackBytes;
-    auto buffer = [&](MemRefType type) -> Value {
-      if (onHeap)
-        return allocBuffer(pb, pb.getLoc(), type, ValueRange{});
-      return memref::AllocaOp::create(pb, type, ValueRange{}, align);
-    };
-    Value ints = buffer(MemRefType::get({group, k}, bf16));
-    Value scales = buffer(MemRefType::get({k / kBlock, group}, f32));
-    Value negMins;
-    if (withMins)
-      negMins = buffer(MemRefType::get({k / kBlock, group}, f32));
-    emitUnpackWeights(pb, w, first, ints, scales, negMins, group, k);
-    auto accType = MemRefType::get({kPairRows, kActivationTiles * kTileRows}, f32);
-    Value acc = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
-    Value products = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
-    buildForLoop(pb, tile0, tileEnd, constIndex(pb, kActivationTiles), ValueRange{},
-                 [&](ImplicitLocOpBuilder &tb, Value t, ValueRange) {
-      Value run0 = arith::MulIOp::create(tb, t, constIndex(tb, tileRuns));
-      Value m0 = arith::MulIOp::create(tb, t, tileRows);
-      buildForLoop(tb, zero, constIndex(tb, group), constIndex(tb, kPairRows), ValueRange{},
-                   [&](ImplicitLocOpBuilder &mb, Value pair, ValueRange) {
-        for (int64_t r = 0; r < kPairRows; ++r)
-          for (int64_t u = 0; u < kActivationTiles; ++u)
-            vector::StoreOp::create(mb, zeros, acc,
-                                    ValueRange{constIndex(mb, r), constIndex(mb, u * kTileRows)});
-        buildForLoop(mb, zero, constIndex(mb, k / kBlock), one, ValueRange{},
-                     [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
-          Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, kBlock));
-          Value pair0 = arith::AddIOp::create(
-              lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock / 2)));
-          // c[h][u]: weight tile h times activation tile u.
-          Value a[2], c[2][kActivationTiles];
-          for (int64_t h = 0; h < 2; ++h) {
-            a[h] = amx::TileLoadOp::create(lb, operandTile, ints,
-                                           ValueRange{offset(lb, pair, h * kTileRows), k0});
-            for (int64_t u = 0; u < kActivationTiles; ++u)
-              c[h][u] = amx::TileZeroOp::create(lb, productTile);
-          }
-          for (int64_t p = 0; p < kParts; ++p)
-            for (int64_t u = 0; u < kActivationTiles; ++u) {
-              Value part = amx::TileLoadOp::create(
-                  lb, operandTile, parts,
-                  ValueRange{offset(lb, pair0, u * tileRuns + p * (k / 2)), zero});
-              for (int64_t h = 0; h < 2; ++h)
-                c[h][u] = amx::TileMulFOp::create(lb, productTile, a[h], part, c[h][u]);
-            }
-          for (int64_t h = 0; h < 2; ++h)
-            for (int64_t u = 0; u < kActivationTiles; ++u)
-              amx::TileStoreOp::create(
-                  lb, products,
-                  ValueRange{constIndex(lb, h * kTileRows), constIndex(lb, u * kTileRows)},
-                  c[h][u]);
-          // acc[r] += scale of (block, weight row pair + r) * products[r].
-          for (int64_t r = 0; r < kPairRows; ++r) {
-            Value rowIndex = constIndex(lb, r);
-            Value weightRow = offset(lb, pair, r);
-            Value scale = vector::BroadcastOp::create(
-                lb, lanes, memref::LoadOp::create(lb, scales, ValueRange{block, weightRow}));
-            Value negMin;
-            if (withMins)
-              negMin = vector::BroadcastOp::create(
-                  lb, lanes, memref::LoadOp::create(lb, negMins, ValueRange{block, weightRow}));
-            for (int64_t u = 0; u < kActivationTiles; ++u) {
-              Value column = constIndex(lb, u * kTileRows);
-              Value sum = vector::FMAOp::create(
-                  lb, scale, vector::LoadOp::create(lb, lanes, products, ValueRange{rowIndex, column}),
-                  vector::LoadOp::create(lb, lanes, acc, ValueRange{rowIndex, column}));
-              // Minus the minimum times the activations' block sums.
-              if (withMins)
-                sum = vector::FMAOp::create(
-                    lb, negMin,
-                    vector::LoadOp::create(lb, lanes, sums,
-                                           ValueRange{block, offset(lb, m0, u * kTileRows)}),
-                    sum);
-              vector::StoreOp::create(lb, sum, acc, ValueRange{rowIndex, column});
-            }
-          }
-          return SmallVector<Value>{};
-        });
-        // acc is [weight row, activation row]: y takes it transposed.
-        Value column0 = arith::AddIOp::create(mb, first, pair);
-        Value rowsLeft = arith::SubIOp::create(mb, arith::MaxUIOp::create(mb, m, m0), m0);
-        Value count = arith::MinUIOp::create(
-            mb, constIndex(mb, kActivationTiles * kTileRows), rowsLeft);
-        buildForLoop(mb, zero, count, one, ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value i,
-                                                             ValueRange) {
-          Value yRow = arith::AddIOp::create(lb, m0, i);
-          for (int64_t r = 0; r < kPairRows; ++r) {
-            Value v = memref::LoadOp::create(lb, acc, ValueRange{constIndex(lb, r), i});
-            memref::StoreOp::create(lb, v, y, ValueRange{yRow, offset(lb, column0, r)});
-          }
-          return SmallVector<Value>{};
-        });
-        return SmallVector<Value>{};
+    emitGroupProducts(pb, w, Value(), first, group, k, packed, tile0, tileEnd, m,
+                      [&](ImplicitLocOpBuilder &lb, Value row, Value column, Value v) {
+                        memref::StoreOp::create(lb, v, y, ValueRange{row, column});
+                      });
+  });
+}
+
+void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
+                                   int64_t experts, int64_t n, int64_t k, Value x, Value y,
+                                   Value pairs, Value offsets, ExpertPosition position,
+                                   ExpertBias bias) {
+  bool withMins = hasMins(w.layout().storage);
+  Type index = b.getIndexType();
+  Value zero = constIndex(b, 0), one = constIndex(b, 1);
+  // Each expert's pairs start a new pair of tiles: expert e's packed rows
+  // are [padded[e], padded[e] + its pair count).
+  Value padded = memref::AllocaOp::create(b, MemRefType::get({experts + 1}, index));
+  memref::StoreOp::create(b, zero, padded, ValueRange{zero});
+  buildForLoop(b, zero, constIndex(b, experts), one, ValueRange{},
+               [&](ImplicitLocOpBuilder &lb, Value e, ValueRange) {
+    Value next = arith::AddIOp::create(lb, e, one);
+    Value count = arith::SubIOp::create(lb, memref::LoadOp::create(lb, offsets, ValueRange{next}),
+                                        memref::LoadOp::create(lb, offsets, ValueRange{e}));
+    memref::StoreOp::create(
+        lb,
+        arith::AddIOp::create(lb, memref::LoadOp::create(lb, padded, ValueRange{e}),
+                              roundUpToTilePairs(lb, count)),
+        padded, ValueRange{next});
+    return SmallVector<Value>{};
+  });
+  Value totalRows = memref::LoadOp::create(b, padded, ValueRange{constIndex(b, experts)});
+  PackedActivations packed = allocPacked(b, totalRows, k, withMins);
+  emitPackActivations(b, x, packed.pairs, packed.sums, pairs, k,
+                      [&](ImplicitLocOpBuilder &lb, Value at) {
+    auto [xRow, yRow, e] = position(lb, at);
+    (void)yRow;
+    Value rank = arith::SubIOp::create(lb, at, memref::LoadOp::create(lb, offsets, ValueRange{e}));
+    return std::pair<Value, Value>{
+        xRow, arith::AddIOp::create(lb, memref::LoadOp::create(lb, padded, ValueRange{e}), rank)};
+  });
+
+  // Work items: (expert, weight group), expert-major; experts nobody chose
+  // are skipped without reading their weights.
+  int64_t group = groupRows(n, k, withMins);
+  Value groups = constIndex(b, n / group);
+  buildParallelLoop(b, constIndex(b, experts * (n / group)), [&](ImplicitLocOpBuilder &pb,
+                                                                 Value item) {
+    Value e = arith::DivUIOp::create(pb, item, groups);
+    Value first = arith::MulIOp::create(pb, arith::RemUIOp::create(pb, item, groups),
+                                        constIndex(pb, group));
+    Value begin = memref::LoadOp::create(pb, offsets, ValueRange{e});
+    Value end = memref::LoadOp::create(pb, offsets, ValueRange{arith::AddIOp::create(pb, e, one)});
+    Value rowBase = memref::LoadOp::create(pb, padded, ValueRange{e});
+    Value chosen = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt, end, begin);
+    scf::IfOp::create(pb, chosen, [&](OpBuilder &nb, Location loc) {
+      ImplicitLocOpBuilder sb(loc, nb);
+      Value tileRows = constIndex(sb, kTileRows);
+      Value tile0 = arith::DivUIOp::create(sb, rowBase, tileRows);
+      Value tileEnd = arith::DivUIOp::create(
+          sb, memref::LoadOp::create(sb, padded, ValueRange{arith::AddIOp::create(sb, e, one)}),
+          tileRows);
+      Value rowsEnd = arith::AddIOp::create(sb, rowBase, arith::SubIOp::create(sb, end, begin));
+      emitGroupProducts(sb, w, e, first, group, k, packed, tile0, tileEnd, rowsEnd,
+                        [&](ImplicitLocOpBuilder &lb, Value row, Value column, Value v) {
+        Value at = arith::AddIOp::create(lb, begin, arith::SubIOp::create(lb, row, rowBase));
+        Value yRow = std::get<1>(position(lb, at));
+        if (bias)
+          v = arith::AddFOp::create(lb, v, bias(lb, e, column));
+        memref::StoreOp::create(lb, v, y, ValueRange{yRow, column});
       });
-      return SmallVector<Value>{};
+      scf::YieldOp::create(sb);
     });
   });
 }

@@ -20,6 +20,8 @@
 
 #include "passes/cpu/WeightAccess.h"
 
+#include <tuple>
+
 namespace lmc::cpu {
 
 /// Whether y = x w^T for this weight (n rows of k elements) has an AMX path.
@@ -28,6 +30,23 @@ bool hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k);
 /// y[:m] = x[:m] w^T on AMX tiles; w as hasAmxMatmul accepted.
 void emitAmxMatmul(mlir::ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
                    int64_t k, mlir::Value x, mlir::Value y, mlir::Value m);
+
+/// (input row, output row, expert) of the pair at position `at` of the
+/// pairs sorted by expert.
+using ExpertPosition = llvm::function_ref<std::tuple<mlir::Value, mlir::Value, mlir::Value>(
+    mlir::ImplicitLocOpBuilder &, mlir::Value)>;
+/// The bias of (expert, output column), or null for none.
+using ExpertBias =
+    llvm::function_ref<mlir::Value(mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::Value)>;
+
+/// The expert products of `pairs` (token, slot) pairs sorted by expert:
+/// expert e's pairs are positions [offsets[e], offsets[e + 1]); each pair's
+/// output row is its input row times expert e's weight (n x k, a slice of
+/// `w`) transposed, plus `bias`. Each chosen expert's weights are unpacked
+/// once per group of rows for all its pairs.
+void emitAmxExpertMatmul(mlir::ImplicitLocOpBuilder &b, const WeightReader &w, int64_t experts,
+                         int64_t n, int64_t k, mlir::Value x, mlir::Value y, mlir::Value pairs,
+                         mlir::Value offsets, ExpertPosition position, ExpertBias bias = {});
 
 } // namespace lmc::cpu
 

@@ -8,6 +8,7 @@
 // pairs (prefill), once per tile for all of them (TiledMatmul.h).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/cpu/AmxMatmul.h"
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/Kernels.h"
 #include "passes/cpu/RowDotProducts.h"
@@ -124,7 +125,7 @@ func::FuncOp lmc::cpu::getTopKKernel(OpBuilder &builder, ModuleOp module, int64_
 
 func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module,
                                              const WeightAccess &weight, int64_t slots,
-                                             bool sharedInput, WeightType bias) {
+                                             bool sharedInput, WeightType bias, bool amx) {
   MLIRContext *ctx = module.getContext();
   ArrayRef<int64_t> shape = weight.type().getShape();
   int64_t experts = shape[0], n = shape[1];
@@ -134,8 +135,9 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
   if (bias)
     args.push_back(weightBytesType(ctx));
   weight.appendArgTypes(ctx, args);
+  amx = amx && hasAmxMatmul(weight, n, shape[2]);
   std::string name = "lmc_expert_matmul_" + weight.key() + "_s" + std::to_string(slots) +
-                     (sharedInput ? "_shared" : "") + (bias ? "_bias" : "");
+                     (sharedInput ? "_shared" : "") + (bias ? "_bias" : "") + (amx ? "_amx" : "");
   return getOrCreateKernel(builder, module, name, args, [&](ImplicitLocOpBuilder &b,
                                                             ValueRange a) {
     Value x = a[0], ids = a[1], y = a[2];
@@ -230,6 +232,20 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                      });
       });
     };
+    if (amx) {
+      // Many pairs (prefill): on AMX tiles, each chosen expert's weights
+      // unpacked once per group of rows for all its pairs.
+      auto position = [&](ImplicitLocOpBuilder &lb, Value at) {
+        auto [xRow, yRow] = pairRows(lb, at);
+        return std::tuple<Value, Value, Value>{xRow, yRow, expertOf(lb, yRow)};
+      };
+      auto amxPath = [&](ImplicitLocOpBuilder &tb) {
+        emitAmxExpertMatmul(tb, w, experts, n, shape[2], x, y, pairs, offsets, position,
+                            biasBytes ? ExpertBias(biasOf) : ExpertBias());
+      };
+      emitByRowCount(b, pairs, amxPath, emitRowPath);
+      return;
+    }
     std::optional<WeightTiling> tiling = WeightTiling::get(n, shape[2]);
     if (!tiling) {
       emitRowPath(b);

@@ -144,14 +144,15 @@ struct TopKOpLowering : OpConversionPattern<TopKOp> {
 /// into a new [T*S, N] buffer; `weight` is the original tfm.weight value.
 FailureOr<Value> emitExpertMatmul(OpBuilder &b, Location loc, Operation *user, Value input,
                                   bool sharedInput, Value weight, Value weightBytes,
-                                  Value flatIds, int64_t slots, Value bias, Value biasBytes) {
+                                  Value flatIds, int64_t slots, Value bias, Value biasBytes,
+                                  bool amx) {
   FailureOr<WeightAccess> access = getWeightAccess(user, weight);
   if (failed(access))
     return failure();
   Value pairs = dimOf(b, loc, flatIds, 0);
   Value y = allocBuffer(b, loc, rowsOf(b, access->type().getShape()[1]), pairs);
   auto kernel = getExpertMatmulKernel(b, user->getParentOfType<ModuleOp>(), *access, slots,
-                                      sharedInput, weightTypeOf(bias));
+                                      sharedInput, weightTypeOf(bias), amx);
   SmallVector<Value> args{input, flatIds, y};
   if (biasBytes)
     args.push_back(biasBytes);
@@ -161,7 +162,9 @@ FailureOr<Value> emitExpertMatmul(OpBuilder &b, Location loc, Operation *user, V
 }
 
 struct ExpertMatmulOpLowering : OpConversionPattern<ExpertMatmulOp> {
-  using OpConversionPattern::OpConversionPattern;
+  ExpertMatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, bool amx)
+      : OpConversionPattern(converter, ctx), amx(amx) {}
+  bool amx;
   LogicalResult matchAndRewrite(ExpertMatmulOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -171,7 +174,7 @@ struct ExpertMatmulOpLowering : OpConversionPattern<ExpertMatmulOp> {
     FailureOr<Value> y = emitExpertMatmul(rewriter, loc, op,
                                           asRows(rewriter, loc, adaptor.getInput()), shared,
                                           op.getWeight(), adaptor.getWeight(), ids, slots,
-                                          Value(), Value());
+                                          Value(), Value(), amx);
     if (failed(y))
       return failure();
     rewriter.replaceOp(op,
@@ -201,7 +204,9 @@ struct ClampedSwiGLUOpLowering : OpConversionPattern<ClampedSwiGLUOp> {
 };
 
 struct MoeOpLowering : OpConversionPattern<MoeOp> {
-  using OpConversionPattern::OpConversionPattern;
+  MoeOpLowering(const TypeConverter &converter, MLIRContext *ctx, bool amx)
+      : OpConversionPattern(converter, ctx), amx(amx) {}
+  bool amx;
   LogicalResult matchAndRewrite(MoeOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -247,7 +252,7 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
     auto product = [&](Value input, bool shared, Value w, Value wBytes, Value bias,
                        Value biasBytes) {
       return emitExpertMatmul(rewriter, loc, op, input, shared, w, wBytes, flatIds, k, bias,
-                              biasBytes);
+                              biasBytes, amx);
     };
     FailureOr<Value> gOr = product(x, true, op.getGate(), adaptor.getGate(), op.getGateBias(),
                                    adaptor.getGateBias());
@@ -279,8 +284,8 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
 } // namespace
 
 void lmc::cpu::populateExpertLoweringPatterns(const TypeConverter &converter,
-                                              RewritePatternSet &patterns) {
-  patterns.add<ClampOpLowering, TopKOpLowering, ExpertMatmulOpLowering,
-               ClampedSwiGLUOpLowering, MaskedFillOpLowering, OneHotOpLowering,
-               TakeAlongOpLowering, MoeOpLowering>(converter, patterns.getContext());
+                                              RewritePatternSet &patterns, bool amx) {
+  patterns.add<ClampOpLowering, TopKOpLowering, ClampedSwiGLUOpLowering, MaskedFillOpLowering,
+               OneHotOpLowering, TakeAlongOpLowering>(converter, patterns.getContext());
+  patterns.add<ExpertMatmulOpLowering, MoeOpLowering>(converter, patterns.getContext(), amx);
 }

@@ -72,7 +72,7 @@ mlir::func::FuncOp getTopKKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
 /// slots when `sharedInput` (x has one row per token) and r = p otherwise.
 mlir::func::FuncOp getExpertMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
                                          const WeightAccess &weight, int64_t slots,
-                                         bool sharedInput, tfm::WeightType bias);
+                                         bool sharedInput, tfm::WeightType bias, bool amx);
 
 /// The routing of `op`: (logits: [T, E] [, router bias: bytes of [E] f32]
 /// [, selection bias: bytes of [E] f32], ids: [T, k] i32, weights: [T, k]).

@@ -8,9 +8,10 @@ namespace lmc::cpu {
 
 /// Mixture-of-experts ops: tfm.top_k, tfm.expert_matmul, tfm.clamp,
 /// tfm.clamped_swiglu, the routing helpers tfm.one_hot, tfm.masked_fill,
-/// tfm.take_along, and the fused tfm.moe.
+/// tfm.take_along, and the fused tfm.moe. With `amx`, prefill expert
+/// products of formats that have it run on AMX tiles.
 void populateExpertLoweringPatterns(const mlir::TypeConverter &converter,
-                                    mlir::RewritePatternSet &patterns);
+                                    mlir::RewritePatternSet &patterns, bool amx);
 
 /// Multi-head latent attention: tfm.head_matmul, tfm.latent_attention.
 void populateMLALoweringPatterns(const mlir::TypeConverter &converter,

@@ -194,17 +194,35 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
   using Fn = void (*)(MemRef<uint8_t, 1> *, MemRef<float, 2> *, MemRef<float, 2> *);
   auto runFused = (Fn)fused.lookup("run"), runPlain = (Fn)plain.lookup("run");
   ASSERT_TRUE(runFused && runPlain);
+  // Where the machine has AMX, the fused layer with AMX expert products too
+  // (for the block formats; float experts keep the tiled path).
+  KernelHarness tiles;
+  Fn runAmx = nullptr;
+  if (KernelHarness::amxAvailable()) {
+    tiles.amx = true;
+    ASSERT_TRUE(tiles.compile(src, true)) << tiles.error();
+    runAmx = (Fn)tiles.lookup("run");
+    ASSERT_TRUE(runAmx);
+    bool usedAmx = false;
+    for (const std::string &symbol : tiles.loweredSymbols())
+      usedAmx |= symbol.rfind("lmc_expert_matmul_", 0) == 0 &&
+                 symbol.find("_amx") != std::string::npos;
+    EXPECT_EQ(usedAmx, std::string(c.expertFormat) != "f32") << c.name;
+  }
 
   // 3 tokens: few (token, slot) pairs, the row path; 48: the
   // tiled path, with experts above and below its per-expert threshold.
   for (int64_t T : {3, 48}) {
-    std::vector<float> input = rng.floats(T * H, -2, 2), a(T * H), b(T * H);
+    std::vector<float> input = rng.floats(T * H, -2, 2), a(T * H), b(T * H), onTiles(T * H);
     auto wm = memref<uint8_t, 1>(w.bytes.data(), {(int64_t)w.bytes.size()});
     auto xm = memref<float, 2>(input.data(), {T, H});
     auto am = memref<float, 2>(a.data(), {T, H});
     auto bm = memref<float, 2>(b.data(), {T, H});
     runFused(&wm, &xm, &am);
     runPlain(&wm, &xm, &bm);
+    auto tm = memref<float, 2>(onTiles.data(), {T, H});
+    if (runAmx)
+      runAmx(&wm, &xm, &tm);
 
     // float64 reference on the decoded weights.
     const auto &R = w.values("router"), &G = w.values("gate"), &U = w.values("up"),
@@ -296,8 +314,9 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
         }
       }
     }
-    double worstFused = 0, worstPlain = 0, worstBetween = 0, scale = 0;
+    double worstFused = 0, worstPlain = 0, worstBetween = 0, worstAmx = 0, scale = 0;
     for (int64_t i = 0; i < T * H; ++i) {
+      worstAmx = std::max(worstAmx, std::fabs(onTiles[i] - expected[i]));
       worstFused = std::max(worstFused, std::fabs(a[i] - expected[i]));
       worstPlain = std::max(worstPlain, std::fabs(b[i] - expected[i]));
       worstBetween = std::max(worstBetween, double(std::fabs(a[i] - b[i])));
@@ -307,6 +326,8 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
     EXPECT_LT(worstFused, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T;
     EXPECT_LT(worstPlain, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T;
     EXPECT_LT(worstBetween, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T;
+    if (runAmx)
+      EXPECT_LT(worstAmx, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T << " (AMX)";
   }
 }
 
