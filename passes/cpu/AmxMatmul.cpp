@@ -99,11 +99,8 @@ void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value sli
     WeightRow row = w.row(rb, slice, arith::AddIOp::create(rb, first, j));
     buildForLoop(rb, constIndex(rb, 0), constIndex(rb, w.blocksPerRow()), constIndex(rb, 1),
                  ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value block, ValueRange) {
-      Value base = arith::AddIOp::create(
-          lb, row.base, arith::MulIOp::create(lb, block, constIndex(lb, layout.blockBytes)));
       Value sub0 = arith::MulIOp::create(lb, block, constIndex(lb, subBlocks));
-      decodeBlockIntegers(lb, layout, w.bytes(), base,
-                          [&](int64_t s, Value values, Value scale, Value min) {
+      w.decodeIntegers(lb, row, block, [&](int64_t s, Value values, Value scale, Value min) {
         Value sub = offset(lb, sub0, s);
         memref::StoreOp::create(lb, scale, scales, ValueRange{sub, j});
         if (negMins)
@@ -140,7 +137,9 @@ int64_t groupRows(int64_t n, int64_t k, bool withMins) {
 
 bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
   StorageType storage = weight.type().getStorage();
-  return hasIntegerDecoding(storage) && !weight.scales && n % kPairRows == 0 &&
+  // Scales stored apart: OpenAI's MXFP4 exponents, which decodeIntegers reads.
+  return hasIntegerDecoding(storage) &&
+         (!weight.scales || storage == StorageType::mxfp4_oai) && n % kPairRows == 0 &&
          k % kBlock == 0;
 }
 

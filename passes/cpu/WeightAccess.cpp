@@ -266,6 +266,13 @@ void WeightReader::decode(ImplicitLocOpBuilder &b, const WeightRow &r, Value blo
   decodeBlock(b, rowLayout, dataBytes, blockBase, consume, blockScale(b, r, block));
 }
 
+void WeightReader::decodeIntegers(ImplicitLocOpBuilder &b, const WeightRow &r, Value block,
+                                  IntegerConsumer consume) const {
+  Value blockBase = arith::AddIOp::create(
+      b, r.base, arith::MulIOp::create(b, block, constIndex(b, rowLayout.blockBytes)));
+  decodeBlockIntegers(b, rowLayout, dataBytes, blockBase, consume, blockScale(b, r, block));
+}
+
 void WeightReader::decodeRow(ImplicitLocOpBuilder &b, const WeightRow &r, Value out,
                              Value outRow) const {
   buildForLoop(b, constIndex(b, 0), constIndex(b, blocksPerRow()), constIndex(b, 1),

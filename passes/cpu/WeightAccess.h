@@ -126,6 +126,10 @@ public:
   /// scales), as decodeBlock does.
   void decode(mlir::ImplicitLocOpBuilder &b, const WeightRow &row, mlir::Value block,
               llvm::function_ref<void(int64_t, mlir::Value)> consume) const;
+  /// Decodes block `block` of `row` into integers and factors, as
+  /// decodeBlockIntegers does (hasIntegerDecoding formats only).
+  void decodeIntegers(mlir::ImplicitLocOpBuilder &b, const WeightRow &row, mlir::Value block,
+                      IntegerConsumer consume) const;
   /// Decodes the whole of `row` into out[outRow, :] (out: a 2-D f32 memref).
   void decodeRow(mlir::ImplicitLocOpBuilder &b, const WeightRow &row, mlir::Value out,
                  mlir::Value outRow) const;

@@ -352,6 +352,7 @@ bool lmc::cpu::hasIntegerDecoding(StorageType storage) {
   case StorageType::q4_0:
   case StorageType::q4_k:
   case StorageType::mxfp4:
+  case StorageType::mxfp4_oai:
     return true;
   default:
     return false;
@@ -359,7 +360,7 @@ bool lmc::cpu::hasIntegerDecoding(StorageType storage) {
 }
 
 void lmc::cpu::decodeBlockIntegers(ImplicitLocOpBuilder &b, const RowLayout &layout, Value bytes,
-                                   Value blockBase, IntegerConsumer consume) {
+                                   Value blockBase, IntegerConsumer consume, Value scale) {
   Decoder d{b, bytes, blockBase};
   switch (layout.storage) {
   case StorageType::q8_0:
@@ -383,11 +384,15 @@ void lmc::cpu::decodeBlockIntegers(ImplicitLocOpBuilder &b, const RowLayout &lay
     }
     return;
   }
-  case StorageType::mxfp4: {
+  case StorageType::mxfp4:
+  case StorageType::mxfp4_oai: {
     Value doubled = arith::ConstantOp::create(
         b, DenseElementsAttr::get(d.vec(16, b.getF32Type()), ArrayRef<float>(kDoubledE2M1)));
-    consume(0, lookup32(b, doubled, d.loadNibbles(1, /*interleaved=*/false)),
-            halfE8M0(d, d.loadByte(0, /*isSigned=*/false)), Value());
+    bool ggml = layout.storage == StorageType::mxfp4;
+    Value codes = ggml ? d.loadNibbles(1, /*interleaved=*/false)
+                       : d.loadNibbles(0, /*interleaved=*/true);
+    Value e = ggml ? d.loadByte(0, /*isSigned=*/false) : scale;
+    consume(0, lookup32(b, doubled, codes), halfE8M0(d, e), Value());
     return;
   }
   default:

@@ -51,14 +51,15 @@ using IntegerConsumer =
 
 /// Whether decodeBlockIntegers supports `storage`: block formats whose
 /// elements are small integers times per-32-element factors (Q8_0, Q4_0,
-/// Q4_K, MXFP4 as doubled E2M1 times 2^(e-128)).
+/// Q4_K, MXFP4 in both orders as doubled E2M1 times 2^(e-128)).
 bool hasIntegerDecoding(tfm::StorageType storage);
 
 /// Decodes the block at `blockBase` into its 32-element sub-blocks of
 /// integers and factors, in order (the AMX path multiplies the integers on
-/// bf16 tiles and applies the factors in f32).
+/// bf16 tiles and applies the factors in f32). `scale` as for decodeBlock.
 void decodeBlockIntegers(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
-                         mlir::Value bytes, mlir::Value blockBase, IntegerConsumer consume);
+                         mlir::Value bytes, mlir::Value blockBase, IntegerConsumer consume,
+                         mlir::Value scale = {});
 
 } // namespace lmc::cpu
 
