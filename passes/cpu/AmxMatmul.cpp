@@ -332,7 +332,7 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
 void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
                                    int64_t experts, int64_t n, int64_t k, Value x, Value y,
                                    Value pairs, Value offsets, ExpertPosition position,
-                                   ExpertBias bias) {
+                                   ExpertRows fewPairs, ExpertBias bias) {
   bool withMins = hasMins(w.layout().storage);
   Type index = b.getIndexType();
   Value zero = constIndex(b, 0), one = constIndex(b, 1);
@@ -364,7 +364,8 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
   });
 
   // Work items: (expert, weight group), expert-major; experts nobody chose
-  // are skipped without reading their weights.
+  // are skipped without reading their weights, those with few pairs read
+  // them row by row.
   int64_t group = groupRows(n, k, withMins);
   Value groups = constIndex(b, n / group);
   buildParallelLoop(b, constIndex(b, experts * (n / group)), [&](ImplicitLocOpBuilder &pb,
@@ -375,8 +376,20 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
     Value begin = memref::LoadOp::create(pb, offsets, ValueRange{e});
     Value end = memref::LoadOp::create(pb, offsets, ValueRange{arith::AddIOp::create(pb, e, one)});
     Value rowBase = memref::LoadOp::create(pb, padded, ValueRange{e});
-    Value chosen = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt, end, begin);
-    scf::IfOp::create(pb, chosen, [&](OpBuilder &nb, Location loc) {
+    Value count = arith::SubIOp::create(pb, end, begin);
+    Value many = arith::CmpIOp::create(pb, arith::CmpIPredicate::uge, count,
+                                       constIndex(pb, kAmxExpertMinPairs));
+    Value some = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt, count, zero);
+    auto rowPath = [&](OpBuilder &nb, Location loc) {
+      ImplicitLocOpBuilder sb(loc, nb);
+      scf::IfOp::create(sb, some, [&](OpBuilder &ib, Location l) {
+        ImplicitLocOpBuilder rb(l, ib);
+        fewPairs(rb, e, first, group);
+        scf::YieldOp::create(rb);
+      });
+      scf::YieldOp::create(sb);
+    };
+    scf::IfOp::create(pb, many, [&](OpBuilder &nb, Location loc) {
       ImplicitLocOpBuilder sb(loc, nb);
       Value tileRows = constIndex(sb, kTileRows);
       Value tile0 = arith::DivUIOp::create(sb, rowBase, tileRows);
@@ -393,6 +406,6 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
         memref::StoreOp::create(lb, v, y, ValueRange{yRow, column});
       });
       scf::YieldOp::create(sb);
-    });
+    }, rowPath);
   });
 }

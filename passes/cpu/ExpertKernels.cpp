@@ -239,9 +239,17 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
         auto [xRow, yRow] = pairRows(lb, at);
         return std::tuple<Value, Value, Value>{xRow, yRow, expertOf(lb, yRow)};
       };
+      auto fewPairs = [&](ImplicitLocOpBuilder &rb, Value e, Value first, int64_t count) {
+        auto [begin, end] = pairRange(rb, e);
+        buildForLoop(rb, zero, constIndex(rb, count), one, ValueRange{},
+                     [&](ImplicitLocOpBuilder &lb, Value j, ValueRange) {
+                       rowProducts(lb, e, arith::AddIOp::create(lb, first, j), begin, end);
+                       return SmallVector<Value>{};
+                     });
+      };
       auto amxPath = [&](ImplicitLocOpBuilder &tb) {
         emitAmxExpertMatmul(tb, w, experts, n, shape[2], x, y, pairs, offsets, position,
-                            biasBytes ? ExpertBias(biasOf) : ExpertBias());
+                            fewPairs, biasBytes ? ExpertBias(biasOf) : ExpertBias());
       };
       emitByRowCount(b, pairs, amxPath, emitRowPath);
       return;
