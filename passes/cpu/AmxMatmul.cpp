@@ -44,21 +44,24 @@ Value offset(ImplicitLocOpBuilder &b, Value base, int64_t delta) {
   return arith::AddIOp::create(b, base, constIndex(b, delta));
 }
 
-/// (source row, packed row) of activation row i.
-using RowMapping = function_ref<std::pair<Value, Value>(ImplicitLocOpBuilder &, Value)>;
+/// Where activation row i goes: packed row `dest` takes x[source], if
+/// `keep` (null: always).
+struct PackedRow {
+  Value source, dest, keep;
+};
+using RowMapping = function_ref<PackedRow(ImplicitLocOpBuilder &, Value)>;
 
 /// Splits activation rows into kParts bf16 parts and stores them in the
 /// layout AMX reads its second operand in, one contiguous run per 16 rows:
 /// `pairs` ([tiles * kParts * k/2, 16] i32) holds at [(t * kParts + p) * k/2
-/// + c, i] the bf16 pair (part p of row 16t + i, columns 2c and 2c+1). For
-/// i < count, packed row dest(i) is x[source(i)]. With `sums` ([k/32, rows]
+/// + c, i] the bf16 pair (part p of row 16t + i, columns 2c and 2c+1), for
+/// the rows i < count that `mapping` keeps. With `sums` ([k/32, rows]
 /// f32), also stores there the sum of each packed row's 32-element blocks,
 /// which formats with minimums need.
 void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value sums, Value count,
-                         int64_t k, RowMapping sourceAndDest) {
+                         int64_t k, RowMapping mapping) {
   Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
-  buildParallelLoop(b, count, [&](ImplicitLocOpBuilder &pb, Value i) {
-    auto [source, r] = sourceAndDest(pb, i);
+  auto packRow = [&](ImplicitLocOpBuilder &pb, Value source, Value r) {
     Value tile = arith::DivUIOp::create(pb, r, constIndex(pb, kTileRows));
     Value column = arith::RemUIOp::create(pb, r, constIndex(pb, kTileRows));
     Value tileBase = arith::MulIOp::create(pb, tile, constIndex(pb, kParts * (k / 2)));
@@ -82,6 +85,16 @@ void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value su
                                   pairs, ValueRange{offset(lb, row0, i), column});
       }
       return SmallVector<Value>{};
+    });
+  };
+  buildParallelLoop(b, count, [&](ImplicitLocOpBuilder &pb, Value i) {
+    PackedRow row = mapping(pb, i);
+    if (!row.keep)
+      return packRow(pb, row.source, row.dest);
+    scf::IfOp::create(pb, row.keep, [&](OpBuilder &nb, Location loc) {
+      ImplicitLocOpBuilder kb(loc, nb);
+      packRow(kb, row.source, row.dest);
+      scf::YieldOp::create(kb);
     });
   });
 }
@@ -310,7 +323,7 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
   Value tiles = arith::DivUIOp::create(b, paddedRows, constIndex(b, kTileRows));
   PackedActivations packed = allocPacked(b, paddedRows, k, withMins);
   emitPackActivations(b, x, packed.pairs, packed.sums, m, k,
-                      [](ImplicitLocOpBuilder &, Value r) { return std::pair{r, r}; });
+                      [](ImplicitLocOpBuilder &, Value r) { return PackedRow{r, r, Value()}; });
 
   // Work items: (weight group, block of activation tiles), group-major.
   int64_t group = groupRows(n, k, withMins);
@@ -336,8 +349,9 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
   bool withMins = hasMins(w.layout().storage);
   Type index = b.getIndexType();
   Value zero = constIndex(b, 0), one = constIndex(b, 1);
-  // Each expert's pairs start a new pair of tiles: expert e's packed rows
-  // are [padded[e], padded[e] + its pair count).
+  // Each expert taking the tiles (kAmxExpertMinPairs pairs or more) starts
+  // a new pair of them: its packed rows are [padded[e], padded[e] + its pair
+  // count); other experts take no rows.
   Value padded = memref::AllocaOp::create(b, MemRefType::get({experts + 1}, index));
   memref::StoreOp::create(b, zero, padded, ValueRange{zero});
   buildForLoop(b, zero, constIndex(b, experts), one, ValueRange{},
@@ -345,10 +359,11 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
     Value next = arith::AddIOp::create(lb, e, one);
     Value count = arith::SubIOp::create(lb, memref::LoadOp::create(lb, offsets, ValueRange{next}),
                                         memref::LoadOp::create(lb, offsets, ValueRange{e}));
+    Value many = arith::CmpIOp::create(lb, arith::CmpIPredicate::uge, count,
+                                       constIndex(lb, kAmxExpertMinPairs));
+    Value rows = arith::SelectOp::create(lb, many, roundUpToTilePairs(lb, count), zero);
     memref::StoreOp::create(
-        lb,
-        arith::AddIOp::create(lb, memref::LoadOp::create(lb, padded, ValueRange{e}),
-                              roundUpToTilePairs(lb, count)),
+        lb, arith::AddIOp::create(lb, memref::LoadOp::create(lb, padded, ValueRange{e}), rows),
         padded, ValueRange{next});
     return SmallVector<Value>{};
   });
@@ -358,9 +373,14 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
                       [&](ImplicitLocOpBuilder &lb, Value at) {
     auto [xRow, yRow, e] = position(lb, at);
     (void)yRow;
-    Value rank = arith::SubIOp::create(lb, at, memref::LoadOp::create(lb, offsets, ValueRange{e}));
-    return std::pair<Value, Value>{
-        xRow, arith::AddIOp::create(lb, memref::LoadOp::create(lb, padded, ValueRange{e}), rank)};
+    Value begin = memref::LoadOp::create(lb, offsets, ValueRange{e});
+    Value rowBase = memref::LoadOp::create(lb, padded, ValueRange{e});
+    Value rowEnd =
+        memref::LoadOp::create(lb, padded, ValueRange{arith::AddIOp::create(lb, e, one)});
+    Value taken = arith::CmpIOp::create(lb, arith::CmpIPredicate::ugt, rowEnd, rowBase);
+    return PackedRow{xRow,
+                     arith::AddIOp::create(lb, rowBase, arith::SubIOp::create(lb, at, begin)),
+                     taken};
   });
 
   // Work items: (expert, weight group), expert-major; experts nobody chose
