@@ -187,15 +187,17 @@ PackedActivations allocPacked(ImplicitLocOpBuilder &b, Value rows, int64_t k, bo
   return packed;
 }
 
-/// Receives product (packed activation row, weight column) = value.
-using ProductStore = function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)>;
+/// The row of y that packed activation row `row` goes to.
+using OutputRow = function_ref<Value(ImplicitLocOpBuilder &, Value row)>;
 
 /// Unpacks weight rows [first, first + group) of slice `slice` and
 /// multiplies them with the packed activation tiles [tile0, tileEnd) (whole
-/// pairs of tiles), storing the products of packed rows below `rowsEnd`.
+/// pairs of tiles): y[outputRow(r), first + j] = product (+ bias(first + j))
+/// for the packed rows r below `rowsEnd`.
 void emitGroupProducts(ImplicitLocOpBuilder &pb, const WeightReader &w, Value slice, Value first,
                        int64_t group, int64_t k, const PackedActivations &packed, Value tile0,
-                       Value tileEnd, Value rowsEnd, ProductStore store) {
+                       Value tileEnd, Value rowsEnd, Value y, OutputRow outputRow,
+                       ColumnBias bias) {
   Type f32 = pb.getF32Type(), bf16 = pb.getBF16Type();
   Value zero = constIndex(pb, 0), one = constIndex(pb, 1);
   Value tileRows = constIndex(pb, kTileRows);
@@ -287,17 +289,26 @@ void emitGroupProducts(ImplicitLocOpBuilder &pb, const WeightReader &w, Value sl
         }
         return SmallVector<Value>{};
       });
-      // acc is [weight row, activation row].
+      // acc is [weight row, activation row]: y takes it transposed.
       Value column0 = arith::AddIOp::create(mb, first, pair);
+      SmallVector<Value> columns, biases;
+      for (int64_t r = 0; r < kPairRows; ++r) {
+        columns.push_back(offset(mb, column0, r));
+        if (bias)
+          biases.push_back(bias(mb, columns.back()));
+      }
       Value rowsLeft = arith::SubIOp::create(mb, arith::MaxUIOp::create(mb, rowsEnd, m0), m0);
       Value count = arith::MinUIOp::create(
           mb, constIndex(mb, kActivationTiles * kTileRows), rowsLeft);
       buildForLoop(mb, zero, count, one, ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value i,
                                                            ValueRange) {
-        Value packedRow = arith::AddIOp::create(lb, m0, i);
-        for (int64_t r = 0; r < kPairRows; ++r)
-          store(lb, packedRow, offset(lb, column0, r),
-                memref::LoadOp::create(lb, acc, ValueRange{constIndex(lb, r), i}));
+        Value yRow = outputRow(lb, arith::AddIOp::create(lb, m0, i));
+        for (int64_t r = 0; r < kPairRows; ++r) {
+          Value v = memref::LoadOp::create(lb, acc, ValueRange{constIndex(lb, r), i});
+          if (bias)
+            v = arith::AddFOp::create(lb, v, biases[r]);
+          memref::StoreOp::create(lb, v, y, ValueRange{yRow, columns[r]});
+        }
         return SmallVector<Value>{};
       });
       return SmallVector<Value>{};
@@ -335,17 +346,15 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
         pb, arith::DivUIOp::create(pb, item, blocks), constIndex(pb, group));
     Value tile0 = arith::MulIOp::create(pb, arith::RemUIOp::create(pb, item, blocks), tileBlock);
     Value tileEnd = arith::MinUIOp::create(pb, tiles, arith::AddIOp::create(pb, tile0, tileBlock));
-    emitGroupProducts(pb, w, Value(), first, group, k, packed, tile0, tileEnd, m,
-                      [&](ImplicitLocOpBuilder &lb, Value row, Value column, Value v) {
-                        memref::StoreOp::create(lb, v, y, ValueRange{row, column});
-                      });
+    emitGroupProducts(pb, w, Value(), first, group, k, packed, tile0, tileEnd, m, y,
+                      [](ImplicitLocOpBuilder &, Value row) { return row; }, ColumnBias());
   });
 }
 
 void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
                                    int64_t experts, int64_t n, int64_t k, Value x, Value y,
-                                   Value pairs, Value offsets, ExpertPosition position,
-                                   ExpertRows fewPairs, ExpertBias bias) {
+                                   Value pairs, Value offsets, ProductRows rows,
+                                   ExpertOfPair expertOf, ExpertRows fewPairs, ExpertBias bias) {
   bool withMins = hasMins(w.layout().storage);
   Type index = b.getIndexType();
   Value zero = constIndex(b, 0), one = constIndex(b, 1);
@@ -361,9 +370,9 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
                                         memref::LoadOp::create(lb, offsets, ValueRange{e}));
     Value many = arith::CmpIOp::create(lb, arith::CmpIPredicate::uge, count,
                                        constIndex(lb, kAmxExpertMinPairs));
-    Value rows = arith::SelectOp::create(lb, many, roundUpToTilePairs(lb, count), zero);
+    Value packedRows = arith::SelectOp::create(lb, many, roundUpToTilePairs(lb, count), zero);
     memref::StoreOp::create(
-        lb, arith::AddIOp::create(lb, memref::LoadOp::create(lb, padded, ValueRange{e}), rows),
+        lb, arith::AddIOp::create(lb, memref::LoadOp::create(lb, padded, ValueRange{e}), packedRows),
         padded, ValueRange{next});
     return SmallVector<Value>{};
   });
@@ -371,8 +380,8 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
   PackedActivations packed = allocPacked(b, totalRows, k, withMins);
   emitPackActivations(b, x, packed.pairs, packed.sums, pairs, k,
                       [&](ImplicitLocOpBuilder &lb, Value at) {
-    auto [xRow, yRow, e] = position(lb, at);
-    (void)yRow;
+    auto [xRow, yRow] = rows(lb, at);
+    Value e = expertOf(lb, yRow);
     Value begin = memref::LoadOp::create(lb, offsets, ValueRange{e});
     Value rowBase = memref::LoadOp::create(lb, padded, ValueRange{e});
     Value rowEnd =
@@ -396,10 +405,10 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
     Value begin = memref::LoadOp::create(pb, offsets, ValueRange{e});
     Value end = memref::LoadOp::create(pb, offsets, ValueRange{arith::AddIOp::create(pb, e, one)});
     Value rowBase = memref::LoadOp::create(pb, padded, ValueRange{e});
-    Value count = arith::SubIOp::create(pb, end, begin);
-    Value many = arith::CmpIOp::create(pb, arith::CmpIPredicate::uge, count,
-                                       constIndex(pb, kAmxExpertMinPairs));
-    Value some = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt, count, zero);
+    Value rowEnd = memref::LoadOp::create(pb, padded, ValueRange{arith::AddIOp::create(pb, e, one)});
+    // Experts with packed rows take the tiles (see `padded`).
+    Value tiled = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt, rowEnd, rowBase);
+    Value some = arith::CmpIOp::create(pb, arith::CmpIPredicate::ugt, end, begin);
     auto rowPath = [&](OpBuilder &nb, Location loc) {
       ImplicitLocOpBuilder sb(loc, nb);
       scf::IfOp::create(sb, some, [&](OpBuilder &ib, Location l) {
@@ -409,22 +418,19 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
       });
       scf::YieldOp::create(sb);
     };
-    scf::IfOp::create(pb, many, [&](OpBuilder &nb, Location loc) {
+    scf::IfOp::create(pb, tiled, [&](OpBuilder &nb, Location loc) {
       ImplicitLocOpBuilder sb(loc, nb);
       Value tileRows = constIndex(sb, kTileRows);
       Value tile0 = arith::DivUIOp::create(sb, rowBase, tileRows);
-      Value tileEnd = arith::DivUIOp::create(
-          sb, memref::LoadOp::create(sb, padded, ValueRange{arith::AddIOp::create(sb, e, one)}),
-          tileRows);
+      Value tileEnd = arith::DivUIOp::create(sb, rowEnd, tileRows);
       Value rowsEnd = arith::AddIOp::create(sb, rowBase, arith::SubIOp::create(sb, end, begin));
-      emitGroupProducts(sb, w, e, first, group, k, packed, tile0, tileEnd, rowsEnd,
-                        [&](ImplicitLocOpBuilder &lb, Value row, Value column, Value v) {
+      auto outputRow = [&](ImplicitLocOpBuilder &lb, Value row) {
         Value at = arith::AddIOp::create(lb, begin, arith::SubIOp::create(lb, row, rowBase));
-        Value yRow = std::get<1>(position(lb, at));
-        if (bias)
-          v = arith::AddFOp::create(lb, v, bias(lb, e, column));
-        memref::StoreOp::create(lb, v, y, ValueRange{yRow, column});
-      });
+        return rows(lb, at).second;
+      };
+      auto expertBias = [&](ImplicitLocOpBuilder &lb, Value column) { return bias(lb, e, column); };
+      emitGroupProducts(sb, w, e, first, group, k, packed, tile0, tileEnd, rowsEnd, y, outputRow,
+                        bias ? ColumnBias(expertBias) : ColumnBias());
       scf::YieldOp::create(sb);
     }, rowPath);
   });

@@ -18,9 +18,8 @@
 #ifndef LMC_PASSES_CPU_AMXMATMUL_H
 #define LMC_PASSES_CPU_AMXMATMUL_H
 
+#include "passes/cpu/TiledMatmul.h"
 #include "passes/cpu/WeightAccess.h"
-
-#include <tuple>
 
 namespace lmc::cpu {
 
@@ -31,10 +30,9 @@ bool hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k);
 void emitAmxMatmul(mlir::ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
                    int64_t k, mlir::Value x, mlir::Value y, mlir::Value m);
 
-/// (input row, output row, expert) of the pair at position `at` of the
-/// pairs sorted by expert.
-using ExpertPosition = llvm::function_ref<std::tuple<mlir::Value, mlir::Value, mlir::Value>(
-    mlir::ImplicitLocOpBuilder &, mlir::Value)>;
+/// The expert of the pair whose output row is `yRow`.
+using ExpertOfPair =
+    llvm::function_ref<mlir::Value(mlir::ImplicitLocOpBuilder &, mlir::Value yRow)>;
 /// The bias of (expert, output column), or null for none.
 using ExpertBias =
     llvm::function_ref<mlir::Value(mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::Value)>;
@@ -51,14 +49,14 @@ using ExpertRows = llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::V
 constexpr int64_t kAmxExpertMinPairs = 8;
 
 /// The expert products of `pairs` (token, slot) pairs sorted by expert:
-/// expert e's pairs are positions [offsets[e], offsets[e + 1]); each pair's
-/// output row is its input row times expert e's weight (n x k, a slice of
-/// `w`) transposed, plus `bias`. Each chosen expert's weights are unpacked
+/// expert e's pairs are positions [offsets[e], offsets[e + 1]), position at
+/// has rows (xRow, yRow) = rows(at), and y[yRow] = x[xRow] times expert
+/// e's weight (n x k, a slice of `w`) transposed, plus `bias`. Each chosen expert's weights are unpacked
 /// once per group of rows for all its pairs, if it has kAmxExpertMinPairs.
 void emitAmxExpertMatmul(mlir::ImplicitLocOpBuilder &b, const WeightReader &w, int64_t experts,
                          int64_t n, int64_t k, mlir::Value x, mlir::Value y, mlir::Value pairs,
-                         mlir::Value offsets, ExpertPosition position, ExpertRows fewPairs,
-                         ExpertBias bias = {});
+                         mlir::Value offsets, ProductRows rows, ExpertOfPair expertOf,
+                         ExpertRows fewPairs, ExpertBias bias = {});
 
 } // namespace lmc::cpu
 

@@ -235,10 +235,6 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
     if (amx) {
       // Many pairs (prefill): on AMX tiles, each chosen expert's weights
       // unpacked once per group of rows for all its pairs.
-      auto position = [&](ImplicitLocOpBuilder &lb, Value at) {
-        auto [xRow, yRow] = pairRows(lb, at);
-        return std::tuple<Value, Value, Value>{xRow, yRow, expertOf(lb, yRow)};
-      };
       auto fewPairs = [&](ImplicitLocOpBuilder &rb, Value e, Value first, int64_t count) {
         auto [begin, end] = pairRange(rb, e);
         buildForLoop(rb, zero, constIndex(rb, count), one, ValueRange{},
@@ -248,8 +244,8 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                      });
       };
       auto amxPath = [&](ImplicitLocOpBuilder &tb) {
-        emitAmxExpertMatmul(tb, w, experts, n, shape[2], x, y, pairs, offsets, position,
-                            fewPairs, biasBytes ? ExpertBias(biasOf) : ExpertBias());
+        emitAmxExpertMatmul(tb, w, experts, n, shape[2], x, y, pairs, offsets, pairRows,
+                            expertOf, fewPairs, biasBytes ? ExpertBias(biasOf) : ExpertBias());
       };
       emitByRowCount(b, pairs, amxPath, emitRowPath);
       return;

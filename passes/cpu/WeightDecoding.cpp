@@ -94,6 +94,11 @@ namespace {
 /// times 2^(e-128).
 constexpr float kDoubledE2M1[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
+/// kDoubledE2M1 as a vector<16xf32> constant.
+Value doubledE2M1(Decoder &d) {
+  return arith::ConstantOp::create(
+      d.b, DenseElementsAttr::get(d.vec(16, d.b.getF32Type()), ArrayRef<float>(kDoubledE2M1)));
+}
 
 /// `table[indices[i]]` for each lane of `indices` (i8 values below the
 /// table's size). Written as per-lane extracts of the indices widened to i32,
@@ -188,6 +193,15 @@ Value broadcastLane(Decoder &d, Value v, int64_t lane, int64_t n) {
   return d.splat(vector::ExtractOp::create(d.b, v, ArrayRef<int64_t>{lane}), n);
 }
 
+/// Q4_K's sub-block j (of 8): the low (j even) or high nibbles of bytes
+/// [32(j/2), 32(j/2) + 32) of its quants.
+Value q4_KNibbles(Decoder &d, int64_t j) {
+  ImplicitLocOpBuilder &b = d.b;
+  Value q = d.loadBytes(16 + 32 * (j / 2), 32);
+  return j % 2 == 0 ? arith::AndIOp::create(b, q, d.i8Splat(32, 0x0F)).getResult()
+                    : arith::ShRUIOp::create(b, q, d.i8Splat(32, 4)).getResult();
+}
+
 /// Q4_K's eight sub-block factors as vector<8xf32> lanes: d * scale[j] and
 /// dmin * min[j], unpacked from the 12 bytes of 6-bit fields together.
 std::pair<Value, Value> unpackQ4_KFactors(Decoder &d) {
@@ -218,7 +232,6 @@ std::pair<Value, Value> unpackQ4_KFactors(Decoder &d) {
       arith::OrIOp::create(b, shr(minBytes, 4), highTwoBits(pick({4, 5, 6, 7, 4, 5, 6, 7}))));
   Value d1 = arith::MulFOp::create(b, d.splat(scale, 8), d.unsignedToF32(scales));
   Value m1 = arith::MulFOp::create(b, d.splat(minScale, 8), d.unsignedToF32(mins));
-
   return {d1, m1};
 }
 
@@ -237,11 +250,7 @@ void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
     Value table = arith::SubFOp::create(
         b, arith::MulFOp::create(b, broadcastLane(d, d1, j, 16), nibbleValues),
         broadcastLane(d, m1, j, 16));
-    Value q = d.loadBytes(16 + 32 * (j / 2), 32);
-    Value nibbles = j % 2 == 0
-                        ? arith::AndIOp::create(b, q, d.i8Splat(32, 0x0F)).getResult()
-                        : arith::ShRUIOp::create(b, q, d.i8Splat(32, 4)).getResult();
-    consume(j, lookup32(b, table, nibbles));
+    consume(j, lookup32(b, table, q4_KNibbles(d, j)));
   }
 }
 
@@ -270,10 +279,9 @@ void decodeQ6_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
     Value q = arith::OrIOp::create(
         b, low, arith::ShLIOp::create(b, highBits, d.i8Splat(32, 4)));
     Value centered = arith::SubIOp::create(b, q, d.i8Splat(32, 32));
-    // Lanes 0-15 of the chunk take the first of its two scales.
-    int64_t first = 8 * h + 2 * cc;
-    Value chunkScales = vector::ShuffleOp::create(b, broadcastLane(d, scales, first, 16),
-                                                  broadcastLane(d, scales, first + 1, 16), concat);
+    // Lanes 0-15 of chunk c take scale 2c, lanes 16-31 scale 2c + 1.
+    Value chunkScales = vector::ShuffleOp::create(b, broadcastLane(d, scales, 2 * c, 16),
+                                                  broadcastLane(d, scales, 2 * c + 1, 16), concat);
     consume(c, arith::MulFOp::create(b, chunkScales, d.signedToF32(centered)));
   }
 }
@@ -296,25 +304,25 @@ Value halfE8M0(Decoder &d, Value e) {
 /// gives the same bits as scaling each element.
 Value decodeE2M1(Decoder &d, Value codes, Value e) {
   ImplicitLocOpBuilder &b = d.b;
-  VectorType tableType = d.vec(16, b.getF32Type());
-  Value doubled = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(tableType, ArrayRef<float>(kDoubledE2M1)));
-  Value table = arith::MulFOp::create(b, doubled, d.splat(halfE8M0(d, e), 16));
+  Value table = arith::MulFOp::create(b, doubledE2M1(d), d.splat(halfE8M0(d, e), 16));
   return lookup32(b, table, codes);
 }
 
-/// MXFP4 (ggml): an E8M0 exponent, then 16 bytes; element j is the low
-/// nibble of byte j, element j+16 the high nibble.
-void decodeMXFP4(Decoder &d, function_ref<void(int64_t, Value)> consume) {
-  Value codes = d.loadNibbles(1, /*interleaved=*/false);
-  consume(0, decodeE2M1(d, codes, d.loadByte(0, /*isSigned=*/false)));
+/// An MXFP4 block's 32 codes and its E8M0 exponent (an i32). ggml's order
+/// (`mxfp4`): the exponent byte, then 16 bytes; element j is the low nibble
+/// of byte j, element j+16 the high nibble. OpenAI's (`mxfp4_oai`): 16
+/// bytes, element 2m in the low nibble of byte m and 2m+1 in the high one;
+/// the exponent `storedApart` is stored apart.
+std::pair<Value, Value> mxfp4CodesAndExponent(Decoder &d, StorageType storage, Value storedApart) {
+  if (storage == StorageType::mxfp4)
+    return {d.loadNibbles(1, /*interleaved=*/false), d.loadByte(0, /*isSigned=*/false)};
+  return {d.loadNibbles(0, /*interleaved=*/true), storedApart};
 }
 
-/// MXFP4 as OpenAI's checkpoints store it: 16 bytes, element 2m in the low
-/// nibble of byte m and 2m+1 in the high one; the E8M0 exponent `e` is
-/// stored apart.
-void decodeMXFP4OpenAI(Decoder &d, Value e, function_ref<void(int64_t, Value)> consume) {
-  consume(0, decodeE2M1(d, d.loadNibbles(0, /*interleaved=*/true), e));
+void decodeMXFP4(Decoder &d, StorageType storage, Value storedApart,
+                 function_ref<void(int64_t, Value)> consume) {
+  auto [codes, e] = mxfp4CodesAndExponent(d, storage, storedApart);
+  consume(0, decodeE2M1(d, codes, e));
 }
 
 /// FP8 E4M3FN elements times the block's f32 scale. A code s eeee mmm is
@@ -375,24 +383,15 @@ void lmc::cpu::decodeBlockIntegers(ImplicitLocOpBuilder &b, const RowLayout &lay
   case StorageType::q4_k: {
     auto [d1, m1] = unpackQ4_KFactors(d);
     for (int64_t j = 0; j < 8; ++j) {
-      Value q = d.loadBytes(16 + 32 * (j / 2), 32);
-      Value nibbles = j % 2 == 0
-                          ? arith::AndIOp::create(b, q, d.i8Splat(32, 0x0F)).getResult()
-                          : arith::ShRUIOp::create(b, q, d.i8Splat(32, 4)).getResult();
       auto lane = [&](Value v) { return vector::ExtractOp::create(b, v, ArrayRef<int64_t>{j}); };
-      consume(j, d.unsignedToF32(nibbles), lane(d1), lane(m1));
+      consume(j, d.unsignedToF32(q4_KNibbles(d, j)), lane(d1), lane(m1));
     }
     return;
   }
   case StorageType::mxfp4:
   case StorageType::mxfp4_oai: {
-    Value doubled = arith::ConstantOp::create(
-        b, DenseElementsAttr::get(d.vec(16, b.getF32Type()), ArrayRef<float>(kDoubledE2M1)));
-    bool ggml = layout.storage == StorageType::mxfp4;
-    Value codes = ggml ? d.loadNibbles(1, /*interleaved=*/false)
-                       : d.loadNibbles(0, /*interleaved=*/true);
-    Value e = ggml ? d.loadByte(0, /*isSigned=*/false) : scale;
-    consume(0, lookup32(b, doubled, codes), halfE8M0(d, e), Value());
+    auto [codes, e] = mxfp4CodesAndExponent(d, layout.storage, scale);
+    consume(0, lookup32(b, doubledE2M1(d), codes), halfE8M0(d, e), Value());
     return;
   }
   default:
@@ -433,11 +432,10 @@ void lmc::cpu::decodeBlock(ImplicitLocOpBuilder &b, const RowLayout &layout,
   case StorageType::q6_k:
     return decodeQ6_K(d, consume);
   case StorageType::mxfp4:
-    return decodeMXFP4(d, consume);
+  case StorageType::mxfp4_oai:
+    return decodeMXFP4(d, layout.storage, scale, consume);
   case StorageType::e4m3:
     return decodeE4M3(d, layout, scale, consume);
-  case StorageType::mxfp4_oai:
-    return decodeMXFP4OpenAI(d, scale, consume);
   case StorageType::e8m0:
     llvm_unreachable("e8m0 weights are scales, never decoded as data");
   }
