@@ -2,11 +2,12 @@
 """lmc against llama.cpp on one GGUF file, same thread count, one table.
 
     bench/bench.py MODEL.gguf [--threads 2] [--repeats 3] [--prompt 512] [--gen 128]
-                   [--exe OUT] [--markdown]
+                   [--kv-type f16|f32] [--exe OUT] [--json FILE]
 
 Compiles MODEL with lmc (unless --exe names a compiled one), then alternates
 runs of the lmc executable and of llama.cpp (node-llama-cpp 3.22.1, CPU, its
-default settings) and reports medians of: prefill tokens/s (a prompt of
+default settings: an F16 KV cache, which lmc is compiled to store too unless
+--kv-type f32) and reports medians of: prefill tokens/s (a prompt of
 random ids), decode tokens/s (greedy, --ignore-eos), time to first token and
 peak RSS. It measures the machine's read bandwidth with lmc-bandwidth at the
 same thread count and gives lmc's decode speed as a fraction of the roofline
@@ -63,10 +64,10 @@ def measured_run(args):
     return proc, int(rss_kb) / 1024, max(0.0, foreign)
 
 
-def bytes_per_token(model_path, position):
+def bytes_per_token(model_path, position, kv_bytes):
     """(weight bytes, KV-cache bytes) one decoded token reads: every tensor
     but the embedding table (one row of it), experts in proportion to the
-    experts used per token."""
+    experts used per token; the cache at `kv_bytes` per element."""
     g = gguf_edit.GGUF(model_path)
     arch = g.metadata["general.architecture"].value
     meta = lambda k: g.metadata[f"{arch}.{k}"].value
@@ -88,7 +89,9 @@ def bytes_per_token(model_path, position):
         else 2
     positions = sum(min(position, window) if window and il % pattern < pattern - 1 else position
                     for il in range(layers))
-    kv = 2 * kv_heads * head_dim * 4 * positions  # lmc's f32 cache, keys and values
+    # Keys and values; MLA caches one latent entry (kv_lora + rope) instead.
+    streams = 1 if has("attention.key_length_mla") else 2
+    kv = streams * kv_heads * head_dim * kv_bytes * positions
     return total, kv
 
 
@@ -131,6 +134,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--prompt", type=int, default=512)
     ap.add_argument("--gen", type=int, default=128)
+    ap.add_argument("--kv-type", choices=("f16", "f32"), default="f16",
+                    help="the KV cache lmc stores (default f16, as llama.cpp's default)")
     ap.add_argument("--exe", help="an executable lmc compiled from MODEL (default: compile now)")
     ap.add_argument("--skip-llama", action="store_true")
     ap.add_argument("--json", help="also write the results to this file")
@@ -143,14 +148,19 @@ def main():
         out_dir = tempfile.mkdtemp(prefix="lmc-bench-")
         exe = os.path.join(out_dir, "model")
         t0 = time.monotonic()
-        subprocess.run([os.path.join(BUILD, "bin", "lmc"), "compile", args.model, "-o", exe],
-                       check=True)
+        subprocess.run([os.path.join(BUILD, "bin", "lmc"), "compile", args.model, "-o", exe,
+                        "--kv-type", args.kv_type], check=True)
         info["compile_s"] = time.monotonic() - t0
     info["exe_mb"] = os.path.getsize(exe) / 2**20
     bw = json.loads(subprocess.run([os.path.join(BUILD, "bin", "lmc-bandwidth"), "--threads",
                                     str(args.threads)], capture_output=True, check=True).stdout)
     info["bandwidth_gbs"] = bw["median_gbs"]
-    weights, kv = bytes_per_token(args.model, args.prompt + args.gen // 2)
+    # What the executable stores (an --exe may have been compiled either way).
+    dtype = json.loads(subprocess.run([exe, "info"], capture_output=True,
+                                      check=True).stdout)["cache"]["dtype"]
+    info["kv_type"] = dtype
+    weights, kv = bytes_per_token(args.model, args.prompt + args.gen // 2,
+                                  2 if dtype == "f16" else 4)
     info["bytes_per_token_mb"] = (weights + kv) / 1e6
     roofline = bw["median_gbs"] * 1e9 / (weights + kv)
 
@@ -171,7 +181,7 @@ def main():
     ratio = lambda a, b: None if not a or not b else a / b
     lines = [
         f"model {os.path.basename(args.model)}, {args.threads} threads, prompt {args.prompt}, "
-        f"generate {args.gen}, median of {args.repeats}",
+        f"generate {args.gen}, median of {args.repeats}; lmc KV cache {dtype}",
         f"read bandwidth {bw['median_gbs']:.1f} GB/s; {info['bytes_per_token_mb']:.1f} MB read per "
         f"decoded token; roofline {roofline:.1f} tok/s"
         + (f"; compile {info['compile_s']:.1f} s" if "compile_s" in info else "")

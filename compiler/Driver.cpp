@@ -151,6 +151,14 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
   if (!frontend::importModel(options.modelPath, *ctx, model, error, importOptions))
     return false;
   ModuleOp module = *model.module;
+  if (options.kvType != "f32") {
+    PassManager storage(ctx.get(), ModuleOp::getOperationName());
+    storage.addPass(createTfmKVCacheType({options.kvType}));
+    if (failed(storage.run(module))) {
+      error = errors.take("--kv-type " + options.kvType + " failed");
+      return false;
+    }
+  }
   // A derived weights file (Hugging Face checkpoints) is written beside the
   // output before the manifest fingerprints it.
   if (model.writeDerivedWeights && options.emit != EmitKind::MLIR) {

@@ -18,6 +18,9 @@ struct CompileOptions {
   /// Prefill products on AMX tiles when the host CPU has AMX-BF16
   /// (--no-amx: never).
   bool amx = true;
+  /// --kv-type: what the KV cache stores, "f32" (exact) or "f16" (half the
+  /// bytes attention reads; llama.cpp's default).
+  std::string kvType = "f32";
   /// --rope-scaling, as frontend::parseRopeScaling reads it; empty: the file's.
   std::string ropeScaling;
 };

@@ -47,7 +47,7 @@ std::string lmc::buildManifest(const frontend::ImportedModel &model,
   m["context_length"] = c.contextLength;
   m["cache"] = {{"layers", cache->getLayers()}, {"streams", cache->getStreams()},
                 {"heads", cache->getHeads()},   {"dim", cache->getDim()},
-                {"dtype", "f32"}};
+                {"dtype", cache->getElementType().isF16() ? "f16" : "f32"}};
   m["weights"] = {{"file_size", fileSize}, {"fingerprint", fingerprint}};
   if (!model.weightParts.empty()) {
     nlohmann::ordered_json parts = nlohmann::ordered_json::array();

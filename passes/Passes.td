@@ -75,6 +75,22 @@ def TfmFuseMoe : Pass<"tfm-fuse-moe"> {
   let dependentDialects = ["::lmc::tfm::TfmDialect"];
 }
 
+def TfmKVCacheType : Pass<"tfm-kv-cache-type", "::mlir::ModuleOp"> {
+  let summary = "Choose the element type the KV cache stores (f32 or f16)";
+  let description = [{
+    Frontends build the cache as f32. This retypes every KV cache value of
+    the module (function arguments and results, op results) to store
+    `element-type`; cache ops keep reading and writing f32 values, and
+    their lowerings convert. An f16 cache halves the bytes attention reads
+    per decoded token (what llama.cpp stores by default).
+  }];
+  let options = [
+    Option<"elementType", "element-type", "std::string", /*default=*/"\"f16\"",
+           "f32 or f16">
+  ];
+  let dependentDialects = ["::lmc::tfm::TfmDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // CPU lowering
 //===----------------------------------------------------------------------===//

@@ -29,7 +29,9 @@ extern "C" {
 LMC_MEMREF_DESCRIPTOR(lmc_memref_u8_1d, uint8_t, 1)
 LMC_MEMREF_DESCRIPTOR(lmc_memref_i32_1d, int32_t, 1)
 LMC_MEMREF_DESCRIPTOR(lmc_memref_f32_2d, float, 2)
-LMC_MEMREF_DESCRIPTOR(lmc_memref_f32_5d, float, 5)
+/// The KV cache: its elements are f32 or f16 as the manifest's cache.dtype
+/// says, so the pointers are untyped.
+LMC_MEMREF_DESCRIPTOR(lmc_memref_cache_5d, void, 5)
 
 /// One forward step of one sequence.
 ///   weights: the whole mapped weights file (byte offsets are compiled in).
@@ -40,7 +42,7 @@ LMC_MEMREF_DESCRIPTOR(lmc_memref_f32_5d, float, 5)
 ///   logits:  [n_out][vocab], written by the call.
 void _mlir_ciface_lmc_forward(lmc_memref_u8_1d *weights,
                               lmc_memref_i32_1d *tokens, int64_t pos,
-                              lmc_memref_f32_5d *cache, int64_t n_out,
+                              lmc_memref_cache_5d *cache, int64_t n_out,
                               lmc_memref_f32_2d *logits);
 
 /// The model manifest: a JSON object describing the compiled model (see

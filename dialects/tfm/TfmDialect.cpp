@@ -158,8 +158,8 @@ LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
                                   Type elementType) {
   if (layers <= 0 || streams <= 0 || heads <= 0 || dim <= 0)
     return emitError() << "KV cache dimensions must be positive";
-  if (!elementType.isF32())
-    return emitError() << "KV cache elements must be f32, got " << elementType;
+  if (!elementType.isF32() && !elementType.isF16())
+    return emitError() << "KV cache elements must be f32 or f16, got " << elementType;
   return success();
 }
 

@@ -36,7 +36,8 @@ def Tfm_KVCacheType : Tfm_Type<"KVCache", "kv_cache"> {
     `!tfm.kv_cache<28x2x8x128, f32>`: 28 layers, 2 streams (keys, values),
     8 heads of 128 elements per cached position. The number of positions is
     chosen at run time. Ops that write the cache return the updated cache so
-    that later reads are ordered after the write by SSA.
+    that later reads are ordered after the write by SSA. Elements are stored
+    as f32 or f16; ops read and write f32 values either way.
   }];
   let parameters = (ins
     "int64_t":$layers,

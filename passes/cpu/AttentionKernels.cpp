@@ -30,10 +30,11 @@ MemRefType lmc::cpu::getCacheMemRefType(KVCacheType cache) {
                          cache.getElementType());
 }
 
-static std::string cacheKey(KVCacheType cache) {
+std::string lmc::cpu::getCacheKernelKey(KVCacheType cache) {
   return std::to_string(cache.getLayers()) + "x" +
          std::to_string(cache.getStreams()) + "x" +
-         std::to_string(cache.getHeads()) + "x" + std::to_string(cache.getDim());
+         std::to_string(cache.getHeads()) + "x" + std::to_string(cache.getDim()) +
+         (cache.getElementType().isF32() ? "" : "_f16");
 }
 
 /// Query rows one work item attends at once: the query heads sharing a KV
@@ -57,7 +58,7 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
   if (withSinks)
     args.push_back(MemRefType::get({queryHeads}, f32));
   std::string name = "lmc_attention_" + std::to_string(queryHeads) + "_" +
-                     cacheKey(cache) + (withSinks ? "_sinks" : "");
+                     getCacheKernelKey(cache) + (withSinks ? "_sinks" : "");
   return getOrCreateKernel(
       builder, module, name, args, [&](ImplicitLocOpBuilder &b, ValueRange a) {
         Value q = a[0], kv = a[1], out = a[2], layer = a[3], start = a[4],
@@ -173,8 +174,8 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                       querySlices.push_back(slice(lb, query, c));
                     SmallVector<Value> partials;
                     for (int64_t i = 0; i < keyBlock; ++i) {
-                      Value key = vector::LoadOp::create(
-                          lb, vec, kv, ValueRange{layer, zero, kvHead, keys[i], zero});
+                      Value key = loadAsF32(lb, vec, kv,
+                                            ValueRange{layer, zero, kvHead, keys[i], zero});
                       Value partial = arith::MulFOp::create(lb, querySlices[0], slice(lb, key, 0));
                       for (int64_t c = 1; c * lanes < dim; ++c)
                         partial = vector::FMAOp::create(lb, querySlices[c],
@@ -218,8 +219,8 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                         lb, vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero}),
                         vector::BroadcastOp::create(lb, vec, rescale));
                     for (int64_t i = 0; i < keyBlock; ++i) {
-                      Value value = vector::LoadOp::create(
-                          lb, vec, kv, ValueRange{layer, one, kvHead, keys[i], zero});
+                      Value value = loadAsF32(lb, vec, kv,
+                                              ValueRange{layer, one, kvHead, keys[i], zero});
                       Value weight = vector::ExtractOp::create(lb, weights, ArrayRef<int64_t>{i});
                       acc = vector::FMAOp::create(lb, vector::BroadcastOp::create(lb, vec, weight),
                                                   value, acc);
@@ -252,15 +253,14 @@ func::FuncOp lmc::cpu::getCacheWriteKernel(OpBuilder &builder, ModuleOp module,
                                            KVCacheType cache) {
   MLIRContext *ctx = module.getContext();
   Type index = IndexType::get(ctx);
-  auto values = MemRefType::get(
-      {ShapedType::kDynamic, cache.getHeads(), cache.getDim()},
-      cache.getElementType());
+  Type f32 = Float32Type::get(ctx);
+  auto values = MemRefType::get({ShapedType::kDynamic, cache.getHeads(), cache.getDim()}, f32);
   SmallVector<Type> args{values, getCacheMemRefType(cache), index, index, index};
   return getOrCreateKernel(
-      builder, module, "lmc_cache_write_" + cacheKey(cache), args,
+      builder, module, "lmc_cache_write_" + getCacheKernelKey(cache), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
         Value in = a[0], kv = a[1], layer = a[2], stream = a[3], start = a[4];
-        VectorType vec = VectorType::get({cache.getDim()}, cache.getElementType());
+        VectorType vec = VectorType::get({cache.getDim()}, f32);
         Value zero = constIndex(b, 0), one = constIndex(b, 1);
         Value tokens = memref::DimOp::create(b, in, 0);
         buildForLoop(b, zero, tokens, one, ValueRange{},
@@ -271,9 +271,8 @@ func::FuncOp lmc::cpu::getCacheWriteKernel(OpBuilder &builder, ModuleOp module,
                                     [&](ImplicitLocOpBuilder &hb, Value h, ValueRange) {
                                       Value v = vector::LoadOp::create(
                                           hb, vec, in, ValueRange{t, h, zero});
-                                      vector::StoreOp::create(
-                                          hb, v, kv,
-                                          ValueRange{layer, stream, h, pos, zero});
+                                      storeFromF32(hb, v, kv,
+                                                   ValueRange{layer, stream, h, pos, zero});
                                       return SmallVector<Value>{};
                                     });
                        return SmallVector<Value>{};
@@ -285,15 +284,14 @@ func::FuncOp lmc::cpu::getCacheReadKernel(OpBuilder &builder, ModuleOp module,
                                           KVCacheType cache) {
   MLIRContext *ctx = module.getContext();
   Type index = IndexType::get(ctx);
-  auto values = MemRefType::get(
-      {ShapedType::kDynamic, cache.getHeads(), cache.getDim()},
-      cache.getElementType());
+  Type f32 = Float32Type::get(ctx);
+  auto values = MemRefType::get({ShapedType::kDynamic, cache.getHeads(), cache.getDim()}, f32);
   SmallVector<Type> args{getCacheMemRefType(cache), values, index, index};
   return getOrCreateKernel(
-      builder, module, "lmc_cache_read_" + cacheKey(cache), args,
+      builder, module, "lmc_cache_read_" + getCacheKernelKey(cache), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
         Value kv = a[0], out = a[1], layer = a[2], stream = a[3];
-        VectorType vec = VectorType::get({cache.getDim()}, cache.getElementType());
+        VectorType vec = VectorType::get({cache.getDim()}, f32);
         Value zero = constIndex(b, 0), one = constIndex(b, 1);
         Value tokens = memref::DimOp::create(b, out, 0);
         buildForLoop(b, zero, tokens, one, ValueRange{},
@@ -301,7 +299,7 @@ func::FuncOp lmc::cpu::getCacheReadKernel(OpBuilder &builder, ModuleOp module,
                        buildForLoop(tb, zero, constIndex(tb, cache.getHeads()), one,
                                     ValueRange{},
                                     [&](ImplicitLocOpBuilder &hb, Value h, ValueRange) {
-                                      Value v = vector::LoadOp::create(
+                                      Value v = loadAsF32(
                                           hb, vec, kv, ValueRange{layer, stream, h, t, zero});
                                       vector::StoreOp::create(hb, v, out,
                                                               ValueRange{t, h, zero});

@@ -141,6 +141,24 @@ Value lmc::cpu::reduceAddEach(ImplicitLocOpBuilder &b, ValueRange vectors) {
   return level[0];
 }
 
+Value lmc::cpu::loadAsF32(ImplicitLocOpBuilder &b, VectorType type, Value memref,
+                          ValueRange indices) {
+  Type stored = cast<MemRefType>(memref.getType()).getElementType();
+  if (stored == type.getElementType())
+    return vector::LoadOp::create(b, type, memref, indices);
+  Value raw = vector::LoadOp::create(b, type.clone(stored), memref, indices);
+  return arith::ExtFOp::create(b, type, raw);
+}
+
+void lmc::cpu::storeFromF32(ImplicitLocOpBuilder &b, Value value, Value memref,
+                            ValueRange indices) {
+  Type stored = cast<MemRefType>(memref.getType()).getElementType();
+  auto type = cast<VectorType>(value.getType());
+  if (stored != type.getElementType())
+    value = arith::TruncFOp::create(b, type.clone(stored), value);
+  vector::StoreOp::create(b, value, memref, indices);
+}
+
 int64_t lmc::cpu::vectorWidthFor(int64_t n) {
   for (int64_t w : {32, 16, 8, 4, 2})
     if (n % w == 0)

@@ -71,6 +71,16 @@ mlir::Value reduceAdd(mlir::ImplicitLocOpBuilder &b, mlir::Value vector);
 /// 16 lanes, 9 shuffle pairs instead of four 4-step reductions).
 mlir::Value reduceAddEach(mlir::ImplicitLocOpBuilder &b, mlir::ValueRange vectors);
 
+/// Loads a vector of f32 shaped `type` from `memref` at `indices`, whatever
+/// float type the memref stores (an f16 KV cache: vcvtph2ps).
+mlir::Value loadAsF32(mlir::ImplicitLocOpBuilder &b, mlir::VectorType type,
+                      mlir::Value memref, mlir::ValueRange indices);
+
+/// Stores the f32 vector `value` into `memref` at `indices`, rounded to the
+/// float type the memref stores (to nearest even).
+void storeFromF32(mlir::ImplicitLocOpBuilder &b, mlir::Value value,
+                  mlir::Value memref, mlir::ValueRange indices);
+
 /// Largest of 32, 16, 8, 4, 2, 1 dividing `n`: the vector width of loops
 /// over a dimension of extent n.
 int64_t vectorWidthFor(int64_t n);

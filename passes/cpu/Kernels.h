@@ -102,6 +102,10 @@ mlir::func::FuncOp getLatentAttentionKernel(mlir::OpBuilder &b, mlir::ModuleOp m
 /// The memref type a KV cache value lowers to: [layers, streams, heads, ?, dim].
 mlir::MemRefType getCacheMemRefType(tfm::KVCacheType cache);
 
+/// The name fragment of kernels specialised on a cache type ("28x2x8x128",
+/// "..._f16" for an f16 cache).
+std::string getCacheKernelKey(tfm::KVCacheType cache);
+
 } // namespace lmc::cpu
 
 #endif // LMC_PASSES_CPU_KERNELS_H

@@ -66,8 +66,7 @@ func::FuncOp lmc::cpu::getLatentAttentionKernel(OpBuilder &builder, ModuleOp mod
                          MemRefType::get({ShapedType::kDynamic, heads, valueDim}, f32),
                          index, index, f32};
   std::string name = "lmc_latent_attention_" + std::to_string(heads) + "_" +
-                     std::to_string(cache.getLayers()) + "x" + std::to_string(dim) + "_v" +
-                     std::to_string(valueDim);
+                     getCacheKernelKey(cache) + "_v" + std::to_string(valueDim);
   return getOrCreateKernel(builder, module, name, args, [&](ImplicitLocOpBuilder &b,
                                                             ValueRange a) {
     Value q = a[0], kv = a[1], out = a[2], layer = a[3], start = a[4], scale = a[5];
@@ -97,8 +96,7 @@ func::FuncOp lmc::cpu::getLatentAttentionKernel(OpBuilder &builder, ModuleOp mod
                 lb, zero, constIndex(lb, dim), step, ValueRange{zeros},
                 [&](ImplicitLocOpBuilder &db, Value i, ValueRange d) {
                   Value qv = vector::LoadOp::create(db, vec, q, ValueRange{t, h, i});
-                  Value kvv = vector::LoadOp::create(db, vec, kv,
-                                                     ValueRange{layer, zero, zero, j, i});
+                  Value kvv = loadAsF32(db, vec, kv, ValueRange{layer, zero, zero, j, i});
                   return SmallVector<Value>{vector::FMAOp::create(db, qv, kvv, d[0])};
                 })[0];
             Value score = arith::MulFOp::create(lb, reduceAdd(lb, dot), scale);
@@ -110,8 +108,7 @@ func::FuncOp lmc::cpu::getLatentAttentionKernel(OpBuilder &builder, ModuleOp mod
             buildForLoop(lb, zero, constIndex(lb, valueDim), step, ValueRange{},
                          [&](ImplicitLocOpBuilder &vb, Value i, ValueRange) {
                            Value old = vector::LoadOp::create(vb, vec, acc, ValueRange{i});
-                           Value v = vector::LoadOp::create(vb, vec, kv,
-                                                            ValueRange{layer, zero, zero, j, i});
+                           Value v = loadAsF32(vb, vec, kv, ValueRange{layer, zero, zero, j, i});
                            Value updated = arith::AddFOp::create(
                                vb, arith::MulFOp::create(vb, old, rescaleV),
                                arith::MulFOp::create(vb, v, weightV));

@@ -9,7 +9,7 @@ using namespace lmc::rt;
 
 uint64_t KVCache::bytesFor(const KVCacheShape &shape, int64_t capacity) {
   int64_t dims[] = {shape.layers, shape.streams, shape.heads, capacity,
-                    shape.dim, int64_t(sizeof(float))};
+                    shape.dim, shape.elementBytes};
   uint64_t total = 1;
   for (int64_t d : dims) {
     if (d <= 0)
@@ -24,6 +24,11 @@ uint64_t KVCache::bytesFor(const KVCacheShape &shape, int64_t capacity) {
 
 std::unique_ptr<KVCache> KVCache::create(const KVCacheShape &shape,
                                          int64_t capacity, std::string &err) {
+  if (shape.elementBytes != 4 && shape.elementBytes != 2) {
+    err = "KV cache elements of " + std::to_string(shape.elementBytes) +
+          " bytes are not supported (f32 or f16)";
+    return nullptr;
+  }
   if (capacity <= 0) {
     err = "the context size must be at least 1, not " +
           std::to_string(capacity);
@@ -52,7 +57,7 @@ std::unique_ptr<KVCache> KVCache::create(const KVCacheShape &shape,
   cache->shape_ = shape;
   cache->capacity_ = capacity;
   cache->bytes_ = bytes;
-  cache->data_ = static_cast<float *>(p);
+  cache->data_ = p;
   return cache;
 }
 
@@ -71,8 +76,8 @@ bool KVCache::checkRoom(int64_t pos, int64_t n, std::string &err) const {
   return true;
 }
 
-lmc_memref_f32_5d KVCache::descriptor() {
-  lmc_memref_f32_5d d;
+lmc_memref_cache_5d KVCache::descriptor() {
+  lmc_memref_cache_5d d;
   d.allocated = data_;
   d.aligned = data_;
   d.offset = 0;

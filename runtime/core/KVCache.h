@@ -1,7 +1,8 @@
 //===- KVCache.h - One sequence's key/value cache ---------------*- C++ -*-===//
 //
-// The compiled forward reads and writes the cache as a float32 memref
-// [layers][streams][heads][capacity][dim], row-major. This class owns that
+// The compiled forward reads and writes the cache as a memref
+// [layers][streams][heads][capacity][dim], row-major, of f32 or f16
+// elements. This class owns that
 // memory. Allocation stays behind create() so the storage can become paged
 // (blocks shared between sequences) without touching the callers.
 //
@@ -23,6 +24,8 @@ struct KVCacheShape {
   int64_t streams = 0;
   int64_t heads = 0;
   int64_t dim = 0;
+  /// 4 (f32) or 2 (f16).
+  int64_t elementBytes = 4;
 };
 
 class KVCache {
@@ -42,20 +45,20 @@ public:
   const KVCacheShape &shape() const { return shape_; }
   int64_t capacity() const { return capacity_; }
   uint64_t bytes() const { return bytes_; }
-  float *data() { return data_; }
+  void *data() { return data_; }
 
   /// True if positions [pos, pos + n) fit; otherwise false with a reason.
   bool checkRoom(int64_t pos, int64_t n, std::string &err) const;
 
   /// The memref descriptor the forward takes (ModelABI.h).
-  lmc_memref_f32_5d descriptor();
+  lmc_memref_cache_5d descriptor();
 
 private:
   KVCache() = default;
   KVCacheShape shape_;
   int64_t capacity_ = 0;
   uint64_t bytes_ = 0;
-  float *data_ = nullptr;
+  void *data_ = nullptr;
 };
 
 } // namespace lmc::rt

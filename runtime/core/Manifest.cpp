@@ -213,9 +213,9 @@ bool Manifest::parse(std::string_view text, Manifest &out, std::string &err) {
     r.integer("heads", 1, kDimMax, m.cache.heads);
     r.integer("dim", 1, kDimMax, m.cache.dim);
     r.string("dtype", m.cache.dtype);
-    if (r.ok() && m.cache.dtype != "f32")
+    if (r.ok() && m.cache.dtype != "f32" && m.cache.dtype != "f16")
       r.fail("dtype", "'" + m.cache.dtype +
-                          "' is not supported by this runtime (only f32)");
+                          "' is not supported by this runtime (f32 or f16)");
   }
 
   if (const json *weights = top.object("weights")) {

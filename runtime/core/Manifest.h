@@ -29,14 +29,16 @@ struct Manifest {
   int32_t vocabSize = 0;
   int32_t contextLength = 0;
 
-  /// The KV cache is float32 [layers][streams][heads][capacity][dim].
+  /// The KV cache is [layers][streams][heads][capacity][dim] of dtype.
   struct Cache {
     int64_t layers = 0;
     /// 2 for separate keys and values, 1 for a latent (MLA) cache.
     int64_t streams = 0;
     int64_t heads = 0;
     int64_t dim = 0;
+    /// "f32" or "f16".
     std::string dtype = "f32";
+    int64_t elementBytes() const { return dtype == "f16" ? 2 : 4; }
   } cache;
 
   struct WeightsFile {

@@ -92,7 +92,7 @@ std::unique_ptr<Sequence> Model::newSequence(int64_t ctx,
     ctx = defaultContext();
   const Manifest::Cache &c = manifest_.cache;
   std::unique_ptr<KVCache> cache =
-      KVCache::create({c.layers, c.streams, c.heads, c.dim}, ctx, err);
+      KVCache::create({c.layers, c.streams, c.heads, c.dim, c.elementBytes()}, ctx, err);
   if (!cache)
     return nullptr;
   return std::make_unique<Sequence>(*this, std::move(cache));

@@ -16,7 +16,7 @@
 namespace lmc::rt {
 
 using ForwardFn = void (*)(lmc_memref_u8_1d *weights, lmc_memref_i32_1d *tokens,
-                           int64_t pos, lmc_memref_f32_5d *cache, int64_t nOut,
+                           int64_t pos, lmc_memref_cache_5d *cache, int64_t nOut,
                            lmc_memref_f32_2d *logits);
 
 struct ModelImage {

@@ -41,7 +41,7 @@ EvalStatus Sequence::eval(const int32_t *tokens, int64_t n, int64_t nLogits,
   lmc_memref_u8_1d weights{wData, wData, 0, {int64_t(w.size())}, {1}};
   int32_t *tok = const_cast<int32_t *>(tokens);
   lmc_memref_i32_1d tokenRef{tok, tok, 0, {n}, {1}};
-  lmc_memref_f32_5d cache = cache_->descriptor();
+  lmc_memref_cache_5d cache = cache_->descriptor();
   // The forward always gets at least one row to write (docs/design/abi.md):
   // one unused row costs little next to n tokens, and the generated code
   // needs no empty-output case.

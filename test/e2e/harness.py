@@ -102,13 +102,14 @@ def read_logits(path, rows, vocab):
 
 
 def llama(*args):
-    """Runs test/reference/llama.mjs (llama.cpp, F32 KV cache, no flash attention)."""
+    """Runs test/reference/llama.mjs (llama.cpp, F32 KV cache unless --kv F16,
+    no flash attention)."""
     return run(["node", os.path.join(REFERENCE_DIR, "llama.mjs"), *map(str, args)])
 
 
-def llama_logits(model, tokens, vocab, work):
+def llama_logits(model, tokens, vocab, work, kv="F32"):
     path = work.file(os.path.basename(model) + ".llama.logits")
-    llama("--model", model, "--tokens", ids_arg(tokens), "--logits-out", path)
+    llama("--model", model, "--tokens", ids_arg(tokens), "--logits-out", path, "--kv", kv)
     return read_logits(path, len(tokens), vocab)
 
 

@@ -4,7 +4,7 @@
 // cache F32, flash attention off; see /work/shared/reference-facts.md).
 //
 //   node llama.mjs --model M.gguf --tokens 1,2,3 [--logits-out F.bin]
-//                  [--greedy N] [--threads T] [--ctx N] [--stats]
+//                  [--greedy N] [--threads T] [--ctx N] [--kv F32|F16] [--stats]
 //   node llama.mjs --model M.gguf --tokenize TEXT [--no-special]
 //   node llama.mjs --model M.gguf --info
 //
@@ -20,7 +20,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 
 const usage = `usage: node llama.mjs --model M.gguf [--tokens IDS | --tokens-file F]
-         [--logits-out F.bin] [--greedy N] [--threads T] [--ctx N] [--stats]
+         [--logits-out F.bin] [--greedy N] [--threads T] [--ctx N] [--kv F32|F16] [--stats]
        node llama.mjs --model M.gguf --tokenize TEXT [--no-special]
        node llama.mjs --model M.gguf --info`;
 
@@ -33,7 +33,7 @@ function parseArgs(argv) {
   const opts = {
     model: null, tokens: null, logitsOut: null, greedy: 0, threads: 2,
     ctx: 0, tokenize: null, special: true, stats: false, info: false,
-    verbose: false,
+    verbose: false, kv: "F32",
   };
   const intArg = (name, v) => {
     if (v === undefined || !/^\d+$/.test(v)) fail(`${name} expects a non-negative integer, got '${v}'`);
@@ -66,6 +66,11 @@ function parseArgs(argv) {
       case "--greedy": opts.greedy = intArg(a, next()); break;
       case "--threads": opts.threads = intArg(a, next()); break;
       case "--ctx": opts.ctx = intArg(a, next()); break;
+      case "--kv": {
+        opts.kv = next();
+        if (opts.kv !== "F32" && opts.kv !== "F16") fail(`--kv expects F32 or F16, got '${opts.kv}'`);
+        break;
+      }
       case "--tokenize": opts.tokenize = next(); break;
       case "--no-special": opts.special = false; break;
       case "--stats": opts.stats = true; break;
@@ -168,8 +173,8 @@ async function main() {
         batchSize: Math.min(contextSize, 512),
         threads: opts.threads,
         flashAttention: false,
-        experimentalKvCacheKeyType: "F32",
-        experimentalKvCacheValueType: "F32",
+        experimentalKvCacheKeyType: opts.kv,
+        experimentalKvCacheValueType: opts.kv,
         sequences: 1,
       });
     } catch (e) {

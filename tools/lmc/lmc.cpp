@@ -19,15 +19,16 @@ namespace {
 const char *kUsage =
     "usage: lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]\n"
     "                   [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse] [--no-amx]\n"
-    "                   [--rope-scaling none|linear:F|yarn:F:CTX]\n"
+    "                   [--rope-scaling none|linear:F|yarn:F:CTX] [--kv-type f32|f16]\n"
     "       lmc import MODEL [-o FILE.mlir]\n"
     "\n"
     "MODEL is a .gguf file. `compile` writes OUT (an executable by default,\n"
     "with its weights beside it as OUT.weights); `import` prints the model as\n"
     "primitive tfm IR. --rope-scaling replaces the file's rope scaling, e.g.\n"
-    "yarn:4:32768 for Qwen3 at 128K. Code is generated for this machine's CPU;\n"
-    "where it has AMX, prefill products with Q8_0 weights use AMX tiles (to f32\n"
-    "accuracy) unless --no-amx.\n";
+    "yarn:4:32768 for Qwen3 at 128K. --kv-type f16 stores the KV cache in\n"
+    "half precision (half the memory and the bytes decode reads; default f32).\n"
+    "Code is generated for this machine's CPU; where it has AMX, prefill\n"
+    "products use AMX tiles (to f32 accuracy) unless --no-amx.\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "lmc: error: %s\n", message.c_str());
@@ -76,7 +77,7 @@ int runCompile(ArgParser &p) {
     const std::string &arg = p.args[p.next];
     if (p.take("-o", options.outputPath) || p.take("--target", options.target) ||
         p.take("--gpu-arch", options.gpuArch) || p.take("--emit", emit) ||
-        p.take("--rope-scaling", options.ropeScaling))
+        p.take("--rope-scaling", options.ropeScaling) || p.take("--kv-type", options.kvType))
       continue;
     if (arg == "--no-fuse") {
       options.fuse = false;
@@ -103,6 +104,8 @@ int runCompile(ArgParser &p) {
     if (!lmc::frontend::parseRopeScaling(options.ropeScaling, rope, error))
       return usageError(error);
   }
+  if (options.kvType != "f32" && options.kvType != "f16")
+    return usageError("unknown KV cache type '" + options.kvType + "' (f32 or f16)");
   if (options.target != "cpu" && options.target != "cuda")
     return usageError("unknown target '" + options.target + "' (cpu or cuda)");
   static const std::pair<const char *, lmc::EmitKind> kinds[] = {

@@ -191,6 +191,13 @@ func.func @cache_type(%c: !tfm.kv_cache<0x2x2x16, f32>) {
 
 // -----
 
+// expected-error @+1 {{KV cache elements must be f32 or f16, got 'bf16'}}
+func.func @cache_element_type(%c: !tfm.kv_cache<2x2x2x16, bf16>) {
+  return
+}
+
+// -----
+
 func.func @expert_weight_rank(%x: tensor<?x32xf32>, %w: !tfm.weight<8x32, f32>, %ids: tensor<?x2xi32>) {
   // expected-error @+1 {{weight must be [experts, out, in], got rank 2}}
   %y = tfm.expert_matmul %x, %w[%ids] : (tensor<?x32xf32>, !tfm.weight<8x32, f32>, tensor<?x2xi32>) -> tensor<?x2x8xf32>

@@ -8,6 +8,7 @@
 // op, and only it, is left after fusion.
 //
 //===----------------------------------------------------------------------===//
+#include "frontends/quant/QuantFormats.h"
 #include "test/unit/kernels/KernelHarness.h"
 
 #include <gtest/gtest.h>
@@ -253,6 +254,8 @@ struct AttentionCase {
   const char *name;
   int64_t queryHeads, kvHeads, window, start, tokens;
   bool sinks = false;
+  /// An f16 cache: both paths read its rounded values as f32.
+  bool halfCache = false;
 };
 
 class FusedAttention : public ::testing::TestWithParam<AttentionCase> {};
@@ -267,7 +270,7 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
   std::string hq = "tensor<" + str(c.queryHeads) + "x?x" + str(dim) + "xf32>";
   std::string sc = "tensor<" + str(c.queryHeads) + "x?x?xf32>";
   std::string cache = "!tfm.kv_cache<" + str(layers) + "x2x" + str(c.kvHeads) + "x" +
-                      str(dim) + ", f32>";
+                      str(dim) + (c.halfCache ? ", f16>" : ", f32>");
   // Keys or values of the layer as [query heads, positions, dim]: transposed,
   // and repeated when KV heads are shared.
   auto heads = [&](const char *stream, const std::string &name) {
@@ -307,8 +310,9 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
       "  %ot = tfm.transpose %o [1, 0, 2] : (" + hq + ") -> " + q + "\n"
       "  return %ot : " + q + "\n}\n";
   KernelHarness fused, plain;
-  using Fn = void (*)(MemRef<float, 3> *, MemRef<float, 5> *, int64_t, MemRef<float, 3> *);
-  using SinkFn = void (*)(MemRef<float, 3> *, MemRef<float, 5> *, int64_t, MemRef<float, 1> *,
+  // The cache descriptor's element type is f32 or f16.
+  using Fn = void (*)(MemRef<float, 3> *, void *, int64_t, MemRef<float, 3> *);
+  using SinkFn = void (*)(MemRef<float, 3> *, void *, int64_t, MemRef<float, 1> *,
                           MemRef<float, 3> *);
   auto [runFused, runPlain] = compileBoth<void *>(fused, plain, source, "tfm.attention");
   ASSERT_TRUE(runFused && runPlain);
@@ -318,19 +322,28 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
   // there may be read.
   std::vector<float> cacheData =
       rng.floats(layers * 2 * c.kvHeads * capacity * dim, -2, 2);
+  std::vector<uint16_t> halfData;
+  if (c.halfCache) {
+    for (float &x : cacheData) {
+      halfData.push_back(lmc::quant::f32ToF16(x));
+      x = lmc::quant::f16ToF32(halfData.back());
+    }
+  }
   std::vector<float> query = rng.floats(c.tokens * c.queryHeads * dim, -2, 2);
   std::vector<float> outA(query.size()), outB(query.size());
   auto qm = memref<float, 3>(query.data(), {c.tokens, c.queryHeads, dim});
   auto cm = memref<float, 5>(cacheData.data(), {layers, 2, c.kvHeads, capacity, dim});
+  auto hm = memref<uint16_t, 5>(halfData.data(), {layers, 2, c.kvHeads, capacity, dim});
+  void *cacheRef = c.halfCache ? (void *)&hm : (void *)&cm;
   auto am = memref<float, 3>(outA.data(), {c.tokens, c.queryHeads, dim});
   auto bm = memref<float, 3>(outB.data(), {c.tokens, c.queryHeads, dim});
   std::vector<float> sinks = rng.floats(c.queryHeads, -3, 3);
   auto sm = memref<float, 1>(sinks.data(), {c.queryHeads});
   for (auto [run, out] : {std::pair{runFused, &am}, std::pair{runPlain, &bm}}) {
     if (c.sinks)
-      ((SinkFn)run)(&qm, &cm, c.start, &sm, out);
+      ((SinkFn)run)(&qm, cacheRef, c.start, &sm, out);
     else
-      ((Fn)run)(&qm, &cm, c.start, out);
+      ((Fn)run)(&qm, cacheRef, c.start, out);
   }
 
   auto at = [&](int64_t stream, int64_t head, int64_t p, int64_t d) {
@@ -370,6 +383,56 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
   EXPECT_LT(maxRelativeError(outA, outB), 2e-6) << c.name;
 }
 
+// Writing an f16 cache rounds each value to nearest even (ties, halfway
+// cases and values beyond f16's range included); reading widens exactly.
+TEST(KVCacheKernels, HalfCacheRoundsOnWriteAndWidensOnRead) {
+  const int64_t heads = 2, dim = 16, capacity = 8, start = 3, tokens = 4;
+  std::string values = "tensor<?x" + str(heads) + "x" + str(dim) + "xf32>";
+  std::string cache = "!tfm.kv_cache<1x2x" + str(heads) + "x" + str(dim) + ", f16>";
+  std::string source =
+      "func.func @run(%x: " + values + ", %cache: " + cache + ", %pos: index) -> " + values +
+      " attributes {llvm.emit_c_interface} {\n"
+      "  %c0 = arith.constant 0 : index\n"
+      "  %n = tensor.dim %x, %c0 : " + values + "\n"
+      "  %t = arith.addi %pos, %n : index\n"
+      "  %c1 = tfm.cache_write %x into %cache[layer 0, stream 1] at %pos : " + values + ", " +
+      cache + "\n"
+      "  %r = tfm.cache_read %c1[layer 0, stream 1] count %t : " + cache + " -> " + values + "\n"
+      "  return %r : " + values + "\n}\n";
+  KernelHarness harness;
+  ASSERT_TRUE(harness.compile(source, /*fuse=*/false)) << harness.error();
+  using Fn = void (*)(MemRef<float, 3> *, void *, int64_t, MemRef<float, 3> *);
+  auto run = (Fn)harness.lookup("run");
+  ASSERT_TRUE(run);
+
+  TestRandom rng(77);
+  std::vector<float> x = rng.floats(tokens * heads * dim, -3, 3);
+  // 1 + 2^-11 is halfway between two halves (rounds to the even 1.0),
+  // 1 + 3 * 2^-11 rounds up; 70000 overflows to inf; tiny values go subnormal.
+  x[0] = 1.0f + 0x1p-11f;
+  x[1] = 1.0f + 3 * 0x1p-11f;
+  x[2] = 70000.0f;
+  x[3] = 3e-6f;
+  std::vector<uint16_t> stored(2 * heads * capacity * dim, 0x7e00);
+  auto cm = memref<uint16_t, 5>(stored.data(), {1, 2, heads, capacity, dim});
+  auto xm = memref<float, 3>(x.data(), {tokens, heads, dim});
+  std::vector<float> read((start + tokens) * heads * dim);
+  auto rm = memref<float, 3>(read.data(), {start + tokens, heads, dim});
+  run(&xm, &cm, start, &rm);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t d = 0; d < dim; ++d) {
+        float v = x[(t * heads + h) * dim + d];
+        uint16_t half = stored[((heads + h) * capacity + start + t) * dim + d];
+        ASSERT_EQ(half, lmc::quant::f32ToF16(v)) << t << " " << h << " " << d;
+        float back = read[((start + t) * heads + h) * dim + d];
+        ASSERT_EQ(back, lmc::quant::f16ToF32(half));
+      }
+  // Stream 0 was not touched.
+  for (int64_t i = 0; i < heads * capacity * dim; ++i)
+    ASSERT_EQ(stored[i], 0x7e00);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, FusedAttention,
     ::testing::Values(AttentionCase{"gqa_prefill", 4, 2, 0, 0, 9},
@@ -381,7 +444,9 @@ INSTANTIATE_TEST_SUITE_P(
                       // Several query tiles, blocks masked for some rows only.
                       AttentionCase{"long_prefill", 4, 2, 0, 0, 50},
                       AttentionCase{"long_prefill_window", 6, 2, 11, 3, 45, true},
-                      AttentionCase{"many_heads_per_kv", 32, 1, 0, 5, 9}),
+                      AttentionCase{"many_heads_per_kv", 32, 1, 0, 5, 9},
+                      AttentionCase{"half_cache_prefill", 4, 2, 0, 3, 20, false, true},
+                      AttentionCase{"half_cache_decode_sinks", 8, 2, 16, 40, 1, true, true}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 } // namespace

@@ -24,6 +24,8 @@ std::string str(int64_t v) { return std::to_string(v); }
 struct MLACase {
   const char *name;
   int64_t heads, latent, rope, nope, value, start, tokens;
+  /// An f16 latent cache: both paths read its rounded values as f32.
+  bool halfCache = false;
 };
 
 class MLAKernel : public ::testing::TestWithParam<MLACase> {};
@@ -44,7 +46,7 @@ TEST_P(MLAKernel, AbsorbedMatchesExplicitAndFloat64) {
   auto t3 = [](int64_t a, const std::string &b, int64_t c3) {
     return "tensor<" + (a < 0 ? std::string("?") : str(a)) + "x" + b + "x" + str(c3) + "xf32>";
   };
-  std::string cache = "!tfm.kv_cache<" + str(layers) + "x1x1x" + str(E) + ", f32>";
+  std::string cache = "!tfm.kv_cache<" + str(layers) + "x1x1x" + str(E) + (c.halfCache ? ", f16>" : ", f32>");
   std::string qn = t3(-1, str(H), N), qp = t3(-1, str(H), P), out = t3(-1, str(H), V);
   std::string src =
       "tfm.weight_decl @k_b : " + kbT + " at 0\n"
@@ -85,21 +87,30 @@ TEST_P(MLAKernel, AbsorbedMatchesExplicitAndFloat64) {
   EXPECT_FALSE(fused.opsAfterFusion().count("tfm.batch_matmul"));
   ASSERT_TRUE(plain.compile(src, false)) << plain.error();
   using Fn = void (*)(MemRef<uint8_t, 1> *, MemRef<float, 3> *, MemRef<float, 3> *,
-                      MemRef<float, 5> *, int64_t, MemRef<float, 3> *);
+                      void *, int64_t, MemRef<float, 3> *);
   auto runFused = (Fn)fused.lookup("run"), runPlain = (Fn)plain.lookup("run");
   ASSERT_TRUE(runFused && runPlain);
 
   const int64_t T = c.tokens;
   std::vector<float> qNope = rng.floats(T * H * N, -1, 1), qPe = rng.floats(T * H * P, -1, 1);
   std::vector<float> kv = rng.floats(layers * capacity * E, -1, 1);
+  std::vector<uint16_t> halfKV;
+  if (c.halfCache) {
+    for (float &x : kv) {
+      halfKV.push_back(lmc::quant::f32ToF16(x));
+      x = lmc::quant::f16ToF32(halfKV.back());
+    }
+  }
   std::vector<float> a(T * H * V), b(T * H * V);
   auto wm = memref<uint8_t, 1>(weights.data(), {(int64_t)weights.size()});
   auto qnm = memref<float, 3>(qNope.data(), {T, H, N});
   auto qpm = memref<float, 3>(qPe.data(), {T, H, P});
   auto cm = memref<float, 5>(kv.data(), {layers, 1, 1, capacity, E});
+  auto hm = memref<uint16_t, 5>(halfKV.data(), {layers, 1, 1, capacity, E});
+  void *cacheRef = c.halfCache ? (void *)&hm : (void *)&cm;
   auto am = memref<float, 3>(a.data(), {T, H, V}), bm = memref<float, 3>(b.data(), {T, H, V});
-  runFused(&wm, &qnm, &qpm, &cm, c.start, &am);
-  runPlain(&wm, &qnm, &qpm, &cm, c.start, &bm);
+  runFused(&wm, &qnm, &qpm, cacheRef, c.start, &am);
+  runPlain(&wm, &qnm, &qpm, cacheRef, c.start, &bm);
 
   // float64, explicit form.
   auto entry = [&](int64_t pos, int64_t i) { return double(kv[(layer * capacity + pos) * E + i]); };
@@ -147,7 +158,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, MLAKernel,
     ::testing::Values(MLACase{"prefill", 4, 32, 16, 24, 20, 0, 9},
                       MLACase{"decode_after_history", 3, 64, 8, 16, 32, 30, 1},
-                      MLACase{"odd_widths", 2, 24, 8, 12, 8, 5, 6}),
+                      MLACase{"odd_widths", 2, 24, 8, 12, 8, 5, 6},
+                      MLACase{"half_cache", 4, 32, 16, 24, 20, 12, 5, true}),
     [](const ::testing::TestParamInfo<MLACase> &info) { return info.param.name; });
 
 } // namespace

@@ -28,7 +28,7 @@ struct Call {
   lmc_memref_u8_1d *weights;
   lmc_memref_i32_1d *tokens;
   int64_t pos;
-  lmc_memref_f32_5d *cache;
+  lmc_memref_cache_5d *cache;
   int64_t nOut;
   lmc_memref_f32_2d *logits;
   int64_t n;
@@ -43,7 +43,8 @@ struct Call {
     int64_t h = slotIndex / kDim % kHeads;
     int64_t d = slotIndex % kDim;
     const int64_t *st = cache->strides;
-    return cache->aligned[cache->offset + l * st[0] + s * st[1] + h * st[2] +
+    // The fake model's manifest declares an f32 cache.
+    return static_cast<float *>(cache->aligned)[cache->offset + l * st[0] + s * st[1] + h * st[2] +
                           p * st[3] + d * st[4]];
   }
 };
@@ -96,7 +97,7 @@ void writeRows(void *ctx, int64_t begin, int64_t end) {
 
 extern "C" void _mlir_ciface_lmc_forward(lmc_memref_u8_1d *weights,
                                          lmc_memref_i32_1d *tokens, int64_t pos,
-                                         lmc_memref_f32_5d *cache, int64_t nOut,
+                                         lmc_memref_cache_5d *cache, int64_t nOut,
                                          lmc_memref_f32_2d *logits) {
   check(weights && tokens && cache && logits, "null descriptor");
   check(weights->sizes[0] == int64_t(kWeightsSize) && weights->strides[0] == 1,

@@ -10,6 +10,8 @@ TEST(KVCache, SizeIsLayersStreamsHeadsCtxDimFloats) {
   EXPECT_EQ(KVCache::bytesFor(shape, 4096),
             uint64_t(28) * 2 * 8 * 4096 * 128 * sizeof(float));
   EXPECT_EQ(KVCache::bytesFor(shape, 0), 0u);
+  KVCacheShape half{28, 2, 8, 128, /*elementBytes=*/2};
+  EXPECT_EQ(KVCache::bytesFor(half, 4096), uint64_t(28) * 2 * 8 * 4096 * 128 * 2);
   EXPECT_EQ(KVCache::bytesFor({1 << 20, 16, 1 << 20, 1 << 20}, INT32_MAX), 0u)
       << "overflow must be detected";
 }
@@ -20,7 +22,7 @@ TEST(KVCache, DescriptorIsRowMajor5D) {
   ASSERT_TRUE(cache) << err;
   EXPECT_EQ(cache->capacity(), 10);
   EXPECT_EQ(cache->bytes(), uint64_t(3 * 2 * 4 * 10 * 8 * 4));
-  lmc_memref_f32_5d d = cache->descriptor();
+  lmc_memref_cache_5d d = cache->descriptor();
   EXPECT_EQ(d.allocated, cache->data());
   EXPECT_EQ(d.aligned, cache->data());
   EXPECT_EQ(d.offset, 0);
@@ -33,9 +35,24 @@ TEST(KVCache, DescriptorIsRowMajor5D) {
   // Zero-filled, page-aligned, writable end to end.
   EXPECT_EQ(reinterpret_cast<uintptr_t>(cache->data()) % 4096, 0u);
   size_t count = cache->bytes() / sizeof(float);
+  float *data = static_cast<float *>(cache->data());
   for (size_t i = 0; i < count; ++i)
-    ASSERT_EQ(cache->data()[i], 0.0f);
-  cache->data()[count - 1] = 1.0f;
+    ASSERT_EQ(data[i], 0.0f);
+  data[count - 1] = 1.0f;
+}
+
+TEST(KVCache, HalfElementsTakeTwoBytes) {
+  std::string err;
+  auto cache = KVCache::create({3, 2, 4, 8, /*elementBytes=*/2}, 10, err);
+  ASSERT_TRUE(cache) << err;
+  EXPECT_EQ(cache->bytes(), uint64_t(3 * 2 * 4 * 10 * 8 * 2));
+  // Strides count elements, not bytes: the same as for f32.
+  lmc_memref_cache_5d d = cache->descriptor();
+  EXPECT_EQ(d.strides[0], 2 * 4 * 10 * 8);
+  EXPECT_EQ(d.strides[3], 8);
+  static_cast<uint16_t *>(cache->data())[cache->bytes() / 2 - 1] = 0x3c00;
+  EXPECT_FALSE(KVCache::create({1, 1, 1, 4, /*elementBytes=*/3}, 4, err));
+  EXPECT_NE(err.find("3 bytes"), std::string::npos) << err;
 }
 
 TEST(KVCache, CapacityChecks) {
@@ -73,5 +90,5 @@ TEST(KVCache, LargeContextCostsNothingUpFront) {
   std::string err;
   auto cache = KVCache::create({28, 2, 8, 128}, 4096, err);
   ASSERT_TRUE(cache) << err;
-  cache->data()[0] = 1.0f;
+  static_cast<float *>(cache->data())[0] = 1.0f;
 }

@@ -137,8 +137,8 @@ TEST(Manifest, RejectsBadCache) {
   j["cache"]["dim"] = 3.5;
   expectRejected(j, "'cache.dim' must be an integer");
   j = validManifest();
-  j["cache"]["dtype"] = "f16";
-  expectRejected(j, "'cache.dtype' 'f16' is not supported");
+  j["cache"]["dtype"] = "bf16";
+  expectRejected(j, "'cache.dtype' 'bf16' is not supported");
 }
 
 TEST(Manifest, RejectsBadWeights) {
