@@ -123,6 +123,13 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
           // Denominators stay per lane until the end: no horizontal sum per block.
           Value denoms = memref::AllocaOp::create(
               pb, MemRefType::get({tileRows, keyBlock}, f32), ValueRange{}, align);
+          // An f16 cache's block of keys and values is widened once per tile
+          // into this buffer, not once per row that reads it.
+          bool widen = !cache.getElementType().isF32();
+          Value widened;
+          if (widen)
+            widened = memref::AllocaOp::create(
+                pb, MemRefType::get({2, keyBlock, dim}, f32), ValueRange{}, align);
           Value accZero = arith::ConstantOp::create(
               pb, DenseElementsAttr::get(vec, pb.getF32FloatAttr(0.0f)));
           buildForLoop(pb, zero, rows, one, ValueRange{},
@@ -158,6 +165,22 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                 for (int64_t i = 0; i < keyBlock; ++i)
                   keys.push_back(arith::MinUIOp::create(
                       kb, arith::AddIOp::create(kb, j0, constIndex(kb, i)), last));
+                // Key (stream 0) or value (stream 1) i of the block, as f32.
+                auto blockRow = [&](ImplicitLocOpBuilder &lb, int64_t stream, int64_t i) -> Value {
+                  if (widen)
+                    return vector::LoadOp::create(
+                        lb, vec, widened, ValueRange{constIndex(lb, stream), constIndex(lb, i), zero});
+                  return vector::LoadOp::create(
+                      lb, vec, kv, ValueRange{layer, constIndex(lb, stream), kvHead, keys[i], zero});
+                };
+                if (widen)
+                  for (int64_t stream = 0; stream < 2; ++stream)
+                    for (int64_t i = 0; i < keyBlock; ++i)
+                      vector::StoreOp::create(
+                          kb,
+                          loadAsF32(kb, vec, kv,
+                                    ValueRange{layer, constIndex(kb, stream), kvHead, keys[i], zero}),
+                          widened, ValueRange{constIndex(kb, stream), constIndex(kb, i), zero});
                 buildForLoop(kb, zero, rows, one, ValueRange{}, [&](ImplicitLocOpBuilder &rb,
                                                                      Value r, ValueRange) {
                   Value t = rowToken(rb, r), h = rowHead(rb, r);
@@ -174,8 +197,7 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                       querySlices.push_back(slice(lb, query, c));
                     SmallVector<Value> partials;
                     for (int64_t i = 0; i < keyBlock; ++i) {
-                      Value key = loadAsF32(lb, vec, kv,
-                                            ValueRange{layer, zero, kvHead, keys[i], zero});
+                      Value key = blockRow(lb, 0, i);
                       Value partial = arith::MulFOp::create(lb, querySlices[0], slice(lb, key, 0));
                       for (int64_t c = 1; c * lanes < dim; ++c)
                         partial = vector::FMAOp::create(lb, querySlices[c],
@@ -219,8 +241,7 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                         lb, vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero}),
                         vector::BroadcastOp::create(lb, vec, rescale));
                     for (int64_t i = 0; i < keyBlock; ++i) {
-                      Value value = loadAsF32(lb, vec, kv,
-                                              ValueRange{layer, one, kvHead, keys[i], zero});
+                      Value value = blockRow(lb, 1, i);
                       Value weight = vector::ExtractOp::create(lb, weights, ArrayRef<int64_t>{i});
                       acc = vector::FMAOp::create(lb, vector::BroadcastOp::create(lb, vec, weight),
                                                   value, acc);
