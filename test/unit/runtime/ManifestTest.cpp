@@ -44,6 +44,8 @@ TEST(Manifest, ParsesTheDocumentedExample) {
   EXPECT_EQ(m.cache.streams, 2);
   EXPECT_EQ(m.cache.heads, 8);
   EXPECT_EQ(m.cache.dim, 128);
+  EXPECT_EQ(m.cache.dtype, "f32");
+  EXPECT_EQ(m.cache.elementBytes(), 4);
   EXPECT_EQ(m.weights.fileSize, 123u);
   EXPECT_EQ(m.weights.fingerprint, "0123456789abcdef");
   EXPECT_EQ(m.tokens.bos, -1);
@@ -119,6 +121,16 @@ TEST(Manifest, RejectsBadTopLevelValues) {
   expectRejected(j, "'arch' must be a string");
   j["arch"] = "";
   expectRejected(j, "'arch' must not be empty");
+}
+
+TEST(Manifest, HalfCache) {
+  json j = validManifest();
+  j["cache"]["dtype"] = "f16";
+  Manifest m;
+  std::string err;
+  ASSERT_TRUE(Manifest::parse(j.dump(), m, err)) << err;
+  EXPECT_EQ(m.cache.dtype, "f16");
+  EXPECT_EQ(m.cache.elementBytes(), 2);
 }
 
 TEST(Manifest, RejectsBadCache) {
