@@ -323,12 +323,8 @@ TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
   std::vector<float> cacheData =
       rng.floats(layers * 2 * c.kvHeads * capacity * dim, -2, 2);
   std::vector<uint16_t> halfData;
-  if (c.halfCache) {
-    for (float &x : cacheData) {
-      halfData.push_back(lmc::quant::f32ToF16(x));
-      x = lmc::quant::f16ToF32(halfData.back());
-    }
-  }
+  if (c.halfCache)
+    halfData = roundToHalf(cacheData);
   std::vector<float> query = rng.floats(c.tokens * c.queryHeads * dim, -2, 2);
   std::vector<float> outA(query.size()), outB(query.size());
   auto qm = memref<float, 3>(query.data(), {c.tokens, c.queryHeads, dim});

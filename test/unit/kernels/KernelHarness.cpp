@@ -2,6 +2,7 @@
 #include "test/unit/kernels/KernelHarness.h"
 #include "compiler/Pipelines.h"
 #include "compiler/Registration.h"
+#include "frontends/quant/QuantFormats.h"
 #include "passes/Passes.h"
 #include "runtime/support/AmxPermission.h"
 
@@ -114,4 +115,14 @@ void *KernelHarness::lookup(const std::string &name) {
     return nullptr;
   }
   return *fn;
+}
+
+std::vector<uint16_t> lmc::test::roundToHalf(std::vector<float> &values) {
+  std::vector<uint16_t> halves;
+  halves.reserve(values.size());
+  for (float &x : values) {
+    halves.push_back(lmc::quant::f32ToF16(x));
+    x = lmc::quant::f16ToF32(halves.back());
+  }
+  return halves;
 }

@@ -93,6 +93,11 @@ struct TestRandom {
   uint8_t byte() { return uint8_t(gen()); }
 };
 
+/// The f16 encodings of `values` (an f16 KV cache's contents), replacing each
+/// value by what its encoding holds, so references computed on `values`
+/// see what the kernels read.
+std::vector<uint16_t> roundToHalf(std::vector<float> &values);
+
 } // namespace lmc::test
 
 #endif // LMC_TEST_UNIT_KERNELS_KERNELHARNESS_H

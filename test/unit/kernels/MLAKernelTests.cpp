@@ -95,12 +95,8 @@ TEST_P(MLAKernel, AbsorbedMatchesExplicitAndFloat64) {
   std::vector<float> qNope = rng.floats(T * H * N, -1, 1), qPe = rng.floats(T * H * P, -1, 1);
   std::vector<float> kv = rng.floats(layers * capacity * E, -1, 1);
   std::vector<uint16_t> halfKV;
-  if (c.halfCache) {
-    for (float &x : kv) {
-      halfKV.push_back(lmc::quant::f32ToF16(x));
-      x = lmc::quant::f16ToF32(halfKV.back());
-    }
-  }
+  if (c.halfCache)
+    halfKV = roundToHalf(kv);
   std::vector<float> a(T * H * V), b(T * H * V);
   auto wm = memref<uint8_t, 1>(weights.data(), {(int64_t)weights.size()});
   auto qnm = memref<float, 3>(qNope.data(), {T, H, N});
