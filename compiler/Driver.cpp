@@ -192,6 +192,7 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
   CPUPipelineOptions pipeline;
   pipeline.fuse = false; // done above
   pipeline.amx = options.amx && hostHasAmx();
+  pipeline.amxInt8 = options.prefillActivations == "int8" && hostHasAmxInt8();
   buildCPUPipeline(lowering, pipeline);
   if (failed(lowering.run(module))) {
     error = errors.take("lowering to LLVM failed");

@@ -18,6 +18,10 @@ struct CompileOptions {
   /// Prefill products on AMX tiles when the host CPU has AMX-BF16
   /// (--no-amx: never).
   bool amx = true;
+  /// --prefill-activations: "f32" (exact) or "int8": prefill products round
+  /// their activations to int8 per 32 elements, as llama.cpp does, on AMX-INT8
+  /// tiles (faster; where the host has no AMX-INT8 nothing changes).
+  std::string prefillActivations = "f32";
   /// --kv-type: what the KV cache stores, "f32" (exact) or "f16" (half the
   /// bytes attention reads; llama.cpp's default).
   std::string kvType = "f32";

@@ -18,11 +18,16 @@ bool lmc::hostHasAmx() {
   return features.lookup("amx-tile") && features.lookup("amx-bf16");
 }
 
+bool lmc::hostHasAmxInt8() {
+  return hostHasAmx() && llvm::sys::getHostCPUFeatures().lookup("amx-int8");
+}
+
 void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
   ConvertTfmToCPUOptions lowering;
   lowering.amx = options.amx;
+  lowering.amxInt8 = options.amxInt8;
   pm.addPass(createConvertTfmToCPU(lowering));
   pm.addPass(createLmcApproximateMath());
   pm.addPass(createCanonicalizerPass());

@@ -13,10 +13,15 @@ struct CPUPipelineOptions {
   bool fuse = true;
   /// Use AMX tiles for prefill products (the target CPU must have AMX-BF16).
   bool amx = false;
+  /// With `amx`, round those products' activations to int8 and multiply on
+  /// int8 tiles (the target must have AMX-INT8).
+  bool amxInt8 = false;
 };
 
 /// Whether the host CPU (code is generated for it) has AMX with bf16 tiles.
 bool hostHasAmx();
+/// Whether it also has AMX int8 tiles.
+bool hostHasAmxInt8();
 
 /// tfm -> LLVM dialect for x86-64, on a builtin.module pass manager.
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &options);

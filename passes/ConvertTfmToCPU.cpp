@@ -126,9 +126,9 @@ struct EmbeddingOpLowering : OpConversionPattern<EmbeddingOp> {
 };
 
 struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
-  MatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, bool amx)
+  MatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, AmxMode amx)
       : OpConversionPattern(converter, ctx), amx(amx) {}
-  bool amx;
+  AmxMode amx;
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -726,8 +726,9 @@ struct ConvertTfmToCPUPass
         ReshapeOpLowering, TransposeOpLowering, SliceOpLowering,
         LastRowsOpLowering, ConcatOpLowering, RepeatInterleaveOpLowering>(
         typeConverter, ctx);
-    patterns.add<MatmulOpLowering>(typeConverter, ctx, amx);
-    populateExpertLoweringPatterns(typeConverter, patterns, amx);
+    AmxMode amxMode = !amx ? AmxMode::off : amxInt8 ? AmxMode::int8 : AmxMode::exact;
+    patterns.add<MatmulOpLowering>(typeConverter, ctx, amxMode);
+    populateExpertLoweringPatterns(typeConverter, patterns, amxMode);
     populateMLALoweringPatterns(typeConverter, patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns)))) {
       signalPassFailure();

@@ -1,10 +1,11 @@
-//===- AmxMatmul.cpp - prefill products on AMX tiles, to f32 accuracy -----===//
+//===- AmxMatmul.cpp - prefill products on AMX tiles -----------------------===//
 #include "passes/cpu/AmxMatmul.h"
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/WeightDecoding.h"
 
 #include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -50,43 +51,11 @@ struct PackedRow {
   Value source, dest, keep;
 };
 using RowMapping = function_ref<PackedRow(ImplicitLocOpBuilder &, Value)>;
+/// Packs activation row `source` of x as packed row `dest`.
+using RowPacker = function_ref<void(ImplicitLocOpBuilder &, Value source, Value dest)>;
 
-/// Splits activation rows into kParts bf16 parts and stores them in the
-/// layout AMX reads its second operand in, one contiguous run per 16 rows:
-/// `pairs` ([tiles * kParts * k/2, 16] i32) holds at [(t * kParts + p) * k/2
-/// + c, i] the bf16 pair (part p of row 16t + i, columns 2c and 2c+1), for
-/// the rows i < count that `mapping` keeps. With `sums` ([k/32, rows]
-/// f32), also stores there the sum of each packed row's 32-element blocks,
-/// which formats with minimums need.
-void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value sums, Value count,
-                         int64_t k, RowMapping mapping) {
-  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
-  auto packRow = [&](ImplicitLocOpBuilder &pb, Value source, Value r) {
-    Value tile = arith::DivUIOp::create(pb, r, constIndex(pb, kTileRows));
-    Value column = arith::RemUIOp::create(pb, r, constIndex(pb, kTileRows));
-    Value tileBase = arith::MulIOp::create(pb, tile, constIndex(pb, kParts * (k / 2)));
-    buildForLoop(pb, constIndex(pb, 0), constIndex(pb, k), constIndex(pb, kBlock), ValueRange{},
-                 [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
-      Value rest = vector::LoadOp::create(lb, vec(kBlock, f32), x, ValueRange{source, c});
-      if (sums)
-        memref::StoreOp::create(
-            lb, reduceAdd(lb, rest), sums,
-            ValueRange{arith::DivUIOp::create(lb, c, constIndex(lb, kBlock)), r});
-      Value pair0 = arith::AddIOp::create(lb, tileBase,
-                                          arith::DivUIOp::create(lb, c, constIndex(lb, 2)));
-      for (int64_t p = 0; p < kParts; ++p) {
-        Value part = arith::TruncFOp::create(lb, vec(kBlock, bf16), rest);
-        if (p + 1 < kParts)
-          rest = arith::SubFOp::create(lb, rest, arith::ExtFOp::create(lb, vec(kBlock, f32), part));
-        Value packed = vector::BitCastOp::create(lb, vec(kBlock / 2, lb.getI32Type()), part);
-        Value row0 = offset(lb, pair0, p * (k / 2));
-        for (int64_t i = 0; i < kBlock / 2; ++i)
-          memref::StoreOp::create(lb, vector::ExtractOp::create(lb, packed, ArrayRef<int64_t>{i}),
-                                  pairs, ValueRange{offset(lb, row0, i), column});
-      }
-      return SmallVector<Value>{};
-    });
-  };
+/// Packs the rows i < count that `mapping` keeps, in parallel.
+void emitPackRows(ImplicitLocOpBuilder &b, Value count, RowMapping mapping, RowPacker packRow) {
   buildParallelLoop(b, count, [&](ImplicitLocOpBuilder &pb, Value i) {
     PackedRow row = mapping(pb, i);
     if (!row.keep)
@@ -99,12 +68,105 @@ void emitPackActivations(ImplicitLocOpBuilder &b, Value x, Value pairs, Value su
   });
 }
 
-/// Weight rows [first, first + rows) of slice `slice`: their integers as bf16 in `ints`
-/// ([rows, k]), the factors of each 32-element sub-block in `scales` and,
-/// for formats with minimums, the negated minimums in `negMins` (both
+/// One call's activations, packed for the tiles, and for formats with
+/// minimums the 32-element block sums of each packed row ([k/32, rows]).
+///  - exact: runs of 16 rows in the B operand's layout (`pairs` and
+///    `parts` view the same bytes): at [(t * kParts + p) * k/2 + c, i] the
+///    bf16 pair (part p of row 16t + i, columns 2c and 2c+1);
+///  - int8: `ints` ([rows, k] i8) times `scales` ([k/32, rows] f32) per
+///    32-element block.
+struct PackedActivations {
+  Value pairs, parts;
+  Value ints, scales;
+  Value sums;
+};
+
+/// Splits x[source] into kParts bf16 parts at packed row r.
+void emitPackRowParts(ImplicitLocOpBuilder &b, Value x, const PackedActivations &packed,
+                      int64_t k, Value source, Value r) {
+  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+  Value tile = arith::DivUIOp::create(b, r, constIndex(b, kTileRows));
+  Value column = arith::RemUIOp::create(b, r, constIndex(b, kTileRows));
+  Value tileBase = arith::MulIOp::create(b, tile, constIndex(b, kParts * (k / 2)));
+  buildForLoop(b, constIndex(b, 0), constIndex(b, k), constIndex(b, kBlock), ValueRange{},
+               [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
+    Value rest = vector::LoadOp::create(lb, vec(kBlock, f32), x, ValueRange{source, c});
+    if (packed.sums)
+      memref::StoreOp::create(
+          lb, reduceAdd(lb, rest), packed.sums,
+          ValueRange{arith::DivUIOp::create(lb, c, constIndex(lb, kBlock)), r});
+    Value pair0 =
+        arith::AddIOp::create(lb, tileBase, arith::DivUIOp::create(lb, c, constIndex(lb, 2)));
+    for (int64_t p = 0; p < kParts; ++p) {
+      Value part = arith::TruncFOp::create(lb, vec(kBlock, bf16), rest);
+      if (p + 1 < kParts)
+        rest = arith::SubFOp::create(lb, rest, arith::ExtFOp::create(lb, vec(kBlock, f32), part));
+      Value packedPart = vector::BitCastOp::create(lb, vec(kBlock / 2, lb.getI32Type()), part);
+      Value row0 = offset(lb, pair0, p * (k / 2));
+      for (int64_t i = 0; i < kBlock / 2; ++i)
+        memref::StoreOp::create(lb,
+                                vector::ExtractOp::create(lb, packedPart, ArrayRef<int64_t>{i}),
+                                packed.pairs, ValueRange{offset(lb, row0, i), column});
+    }
+    return SmallVector<Value>{};
+  });
+}
+
+/// Rounds x[source] to int8 per 32-element block at packed row r, as
+/// llama.cpp's Q8_0 does: factor d = max |x| / 127 (stored rounded to f16),
+/// q = round(x / d) to nearest even.
+void emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, const PackedActivations &packed,
+                     int64_t k, Value source, Value r) {
+  Type f32 = b.getF32Type();
+  VectorType values = vec(kBlock, f32);
+  buildForLoop(b, constIndex(b, 0), constIndex(b, k), constIndex(b, kBlock), ValueRange{},
+               [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
+    Value v = vector::LoadOp::create(lb, values, x, ValueRange{source, c});
+    Value amax = vector::ReductionOp::create(lb, vector::CombiningKind::MAXNUMF,
+                                             math::AbsFOp::create(lb, v));
+    Value d = arith::DivFOp::create(lb, amax, constF32(lb, 127.0f));
+    Value zero = constF32(lb, 0.0f);
+    Value nonzero = arith::CmpFOp::create(lb, arith::CmpFPredicate::OGT, d, zero);
+    Value inverse = arith::SelectOp::create(
+        lb, nonzero, arith::DivFOp::create(lb, constF32(lb, 1.0f), d), zero);
+    Value scaled = arith::MulFOp::create(lb, v, vector::BroadcastOp::create(lb, values, inverse));
+    Value rounded = math::RoundEvenOp::create(lb, scaled);
+    Value q = arith::FPToSIOp::create(lb, vec(kBlock, lb.getI8Type()), rounded);
+    vector::StoreOp::create(lb, q, packed.ints, ValueRange{r, c});
+    Value half = arith::TruncFOp::create(lb, lb.getF16Type(), d);
+    Value stored = arith::ExtFOp::create(lb, f32, half);
+    Value block = arith::DivUIOp::create(lb, c, constIndex(lb, kBlock));
+    memref::StoreOp::create(lb, stored, packed.scales, ValueRange{block, r});
+    if (packed.sums)
+      memref::StoreOp::create(lb, arith::MulFOp::create(lb, stored, reduceAdd(lb, rounded)),
+                              packed.sums, ValueRange{block, r});
+    return SmallVector<Value>{};
+  });
+}
+
+/// Packs the rows `mapping` keeps of x as `mode` multiplies them.
+void emitPackActivations(ImplicitLocOpBuilder &b, AmxMode mode, Value x,
+                         const PackedActivations &packed, Value count, int64_t k,
+                         RowMapping mapping) {
+  emitPackRows(b, count, mapping, [&](ImplicitLocOpBuilder &pb, Value source, Value dest) {
+    if (mode == AmxMode::int8)
+      emitQuantizeRow(pb, x, packed, k, source, dest);
+    else
+      emitPackRowParts(pb, x, packed, k, source, dest);
+  });
+}
+
+/// Stores sub-block `sub` of unpacked weight row j (a vector<32xf32> of
+/// integers) where the products read it.
+using IntegerStore =
+    function_ref<void(ImplicitLocOpBuilder &, Value ints, Value j, Value sub)>;
+
+/// Weight rows [first, first + rows) of slice `slice`: their integers given
+/// to `storeInts`, the factors of each 32-element sub-block in `scales`
+/// and, for formats with minimums, the negated minimums in `negMins` (both
 /// [k/32, rows] f32).
 void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value slice, Value first,
-                       Value ints, Value scales, Value negMins, int64_t rows, int64_t k) {
+                       IntegerStore storeInts, Value scales, Value negMins, int64_t rows) {
   const RowLayout &layout = w.layout();
   int64_t subBlocks = layout.blockElems / kBlock;
   buildForLoop(b, constIndex(b, 0), constIndex(b, rows), constIndex(b, 1), ValueRange{},
@@ -118,9 +180,7 @@ void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value sli
         memref::StoreOp::create(lb, scale, scales, ValueRange{sub, j});
         if (negMins)
           memref::StoreOp::create(lb, arith::NegFOp::create(lb, min), negMins, ValueRange{sub, j});
-        Value exact = arith::TruncFOp::create(lb, vec(kBlock, lb.getBF16Type()), values);
-        vector::StoreOp::create(lb, exact, ints,
-                                ValueRange{j, arith::MulIOp::create(lb, sub, constIndex(lb, kBlock))});
+        storeInts(lb, values, j, sub);
       });
       return SmallVector<Value>{};
     });
@@ -128,18 +188,20 @@ void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value sli
   });
 }
 
-/// Stack bytes per unpacked weight row: bf16 integers and f32 factors.
-int64_t unpackedRowBytes(int64_t k, bool withMins) {
-  return 2 * k + (withMins ? 2 : 1) * 4 * (k / kBlock);
+/// Stack bytes per unpacked weight row: integers (bf16 for exact, int8)
+/// and f32 factors.
+int64_t unpackedRowBytes(AmxMode mode, int64_t k, bool withMins) {
+  int64_t intBytes = mode == AmxMode::int8 ? 1 : 2;
+  return intBytes * k + (withMins ? 2 : 1) * 4 * (k / kBlock);
 }
 
 bool hasMins(StorageType storage) { return storage == StorageType::q4_k; }
 
 /// Weight rows unpacked together: as many as fit 1 MiB of L2 as bf16, so
 /// every 16 activation rows fetched serve them all.
-int64_t groupRows(int64_t n, int64_t k, bool withMins) {
+int64_t groupRows(AmxMode mode, int64_t n, int64_t k, bool withMins) {
   int64_t cap = std::max<int64_t>(
-      kPairRows, kUnpackStackBytes / unpackedRowBytes(k, withMins) / kPairRows * kPairRows);
+      kPairRows, kUnpackStackBytes / unpackedRowBytes(mode, k, withMins) / kPairRows * kPairRows);
   for (int64_t g = std::min<int64_t>(cap, 256); g > kPairRows; g -= kPairRows)
     if (n % g == 0)
       return g;
@@ -147,6 +209,18 @@ int64_t groupRows(int64_t n, int64_t k, bool withMins) {
 }
 
 } // namespace
+
+StringRef lmc::cpu::getAmxKernelSuffix(AmxMode mode) {
+  switch (mode) {
+  case AmxMode::off:
+    return "";
+  case AmxMode::exact:
+    return "_amx";
+  case AmxMode::int8:
+    return "_amx8";
+  }
+  llvm_unreachable("unknown AMX mode");
+}
 
 bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
   StorageType storage = weight.type().getStorage();
@@ -158,71 +232,127 @@ bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
 
 namespace {
 
-/// One call's activations, packed for the tiles: runs of 16 rows (`pairs`
-/// and `parts` view the same bytes) and, for formats with minimums, the
-/// rows' 32-element block sums.
-struct PackedActivations {
-  Value pairs, parts, sums;
-};
-
 /// Packed storage for `rows` activation rows (a multiple of 32).
-PackedActivations allocPacked(ImplicitLocOpBuilder &b, Value rows, int64_t k, bool withMins) {
+PackedActivations allocPacked(ImplicitLocOpBuilder &b, AmxMode mode, Value rows, int64_t k,
+                              bool withMins) {
   Value zero = constIndex(b, 0);
+  auto blockRows = [&](Type element) {
+    return MemRefType::get({k / kBlock, ShapedType::kDynamic}, element);
+  };
+  PackedActivations packed;
+  if (withMins)
+    packed.sums = allocBuffer(b, b.getLoc(), blockRows(b.getF32Type()), ValueRange{rows});
+  if (mode == AmxMode::int8) {
+    packed.ints = allocBuffer(b, b.getLoc(), MemRefType::get({ShapedType::kDynamic, k},
+                                                             b.getI8Type()),
+                              ValueRange{rows});
+    packed.scales = allocBuffer(b, b.getLoc(), blockRows(b.getF32Type()), ValueRange{rows});
+    return packed;
+  }
   Value runs = arith::MulIOp::create(
       b, arith::DivUIOp::create(b, rows, constIndex(b, kTileRows)),
       constIndex(b, kParts * (k / 2)));
   Value bytes = allocBuffer(b, b.getLoc(), MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
                             ValueRange{arith::MulIOp::create(b, runs, constIndex(b, 4 * kTileRows))});
-  PackedActivations packed;
   packed.pairs = memref::ViewOp::create(
       b, MemRefType::get({ShapedType::kDynamic, kTileRows}, b.getI32Type()), bytes, zero,
       ValueRange{runs});
   packed.parts = memref::ViewOp::create(
       b, MemRefType::get({ShapedType::kDynamic, 2 * kTileRows}, b.getBF16Type()), bytes, zero,
       ValueRange{runs});
-  if (withMins)
-    packed.sums = allocBuffer(
-        b, b.getLoc(), MemRefType::get({k / kBlock, ShapedType::kDynamic}, b.getF32Type()),
-        ValueRange{rows});
   return packed;
 }
 
 /// The row of y that packed activation row `row` goes to.
 using OutputRow = function_ref<Value(ImplicitLocOpBuilder &, Value row)>;
 
-/// Unpacks weight rows [first, first + group) of slice `slice` and
-/// multiplies them with the packed activation tiles [tile0, tileEnd) (whole
-/// pairs of tiles): y[outputRow(r), first + j] = product (+ bias(first + j))
-/// for the packed rows r below `rowsEnd`.
-void emitGroupProducts(ImplicitLocOpBuilder &pb, const WeightReader &w, Value slice, Value first,
-                       int64_t group, int64_t k, const PackedActivations &packed, Value tile0,
-                       Value tileEnd, Value rowsEnd, Value y, OutputRow outputRow,
-                       ColumnBias bias) {
+/// A group of weight rows unpacked for the tiles: integers (exact: `ints`
+/// [group, k] bf16; int8: `quads` and `bytes`, two views of the B
+/// operand's layout, at [(j/16) * k/4 + c/4, j%16] the four int8 of row j,
+/// columns c..c+3), and per 32-element sub-block the factors and negated
+/// minimums ([k/32, group] f32).
+struct UnpackedWeights {
+  Value ints, quads, bytes;
+  Value scales, negMins;
+};
+
+/// Unpacks weight rows [first, first + group) of slice `slice` as `mode`
+/// multiplies them, on the stack of the thread running the item when they
+/// fit, else (rows of 16K or more) on the heap.
+UnpackedWeights emitUnpackGroup(ImplicitLocOpBuilder &b, AmxMode mode, const WeightReader &w,
+                                Value slice, Value first, int64_t group, int64_t k) {
+  Type f32 = b.getF32Type();
+  bool withMins = hasMins(w.layout().storage);
+  bool onHeap = group * unpackedRowBytes(mode, k, withMins) > kUnpackStackBytes;
+  auto buffer = [&](MemRefType type) -> Value {
+    if (onHeap)
+      return allocBuffer(b, b.getLoc(), type, ValueRange{});
+    return memref::AllocaOp::create(b, type, ValueRange{}, b.getI64IntegerAttr(64));
+  };
+  UnpackedWeights unpacked;
+  unpacked.scales = buffer(MemRefType::get({k / kBlock, group}, f32));
+  if (withMins)
+    unpacked.negMins = buffer(MemRefType::get({k / kBlock, group}, f32));
+  if (mode == AmxMode::int8) {
+    int64_t runs = group / kTileRows * (k / 4);
+    Value storage = buffer(MemRefType::get({group * k}, b.getI8Type()));
+    Value zero = constIndex(b, 0);
+    unpacked.quads = memref::ViewOp::create(
+        b, MemRefType::get({runs, kTileRows}, b.getI32Type()), storage, zero, ValueRange{});
+    unpacked.bytes = memref::ViewOp::create(
+        b, MemRefType::get({runs, 4 * kTileRows}, b.getI8Type()), storage, zero, ValueRange{});
+    emitUnpackWeights(b, w, slice, first, [&](ImplicitLocOpBuilder &lb, Value values, Value j,
+                                              Value sub) {
+      Value bytes = arith::FPToSIOp::create(lb, vec(kBlock, lb.getI8Type()), values);
+      Value quads = vector::BitCastOp::create(lb, vec(kBlock / 4, lb.getI32Type()), bytes);
+      Value tile = arith::DivUIOp::create(lb, j, constIndex(lb, kTileRows));
+      Value column = arith::RemUIOp::create(lb, j, constIndex(lb, kTileRows));
+      Value run0 = arith::AddIOp::create(
+          lb, arith::MulIOp::create(lb, tile, constIndex(lb, k / 4)),
+          arith::MulIOp::create(lb, sub, constIndex(lb, kBlock / 4)));
+      for (int64_t i = 0; i < kBlock / 4; ++i)
+        memref::StoreOp::create(lb, vector::ExtractOp::create(lb, quads, ArrayRef<int64_t>{i}),
+                                unpacked.quads, ValueRange{offset(lb, run0, i), column});
+    }, unpacked.scales, unpacked.negMins, group);
+    return unpacked;
+  }
+  unpacked.ints = buffer(MemRefType::get({group, k}, b.getBF16Type()));
+  emitUnpackWeights(b, w, slice, first, [&](ImplicitLocOpBuilder &lb, Value values, Value j,
+                                            Value sub) {
+    Value exact = arith::TruncFOp::create(lb, vec(kBlock, lb.getBF16Type()), values);
+    vector::StoreOp::create(lb, exact, unpacked.ints,
+                            ValueRange{j, arith::MulIOp::create(lb, sub, constIndex(lb, kBlock))});
+  }, unpacked.scales, unpacked.negMins, group);
+  return unpacked;
+}
+
+/// What the products of one work item write: y[outputRow(r), first + j] =
+/// product (+ bias(first + j)) for the packed rows r below `rowsEnd`.
+struct ProductOutput {
+  Value y, first, rowsEnd;
+  OutputRow outputRow;
+  ColumnBias bias;
+};
+
+/// The exact products of an unpacked group with the packed activation tiles
+/// [tile0, tileEnd) (whole pairs of tiles), on bf16 tiles.
+void emitPartProducts(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked, int64_t group,
+                      int64_t k, const PackedActivations &packed, Value tile0, Value tileEnd,
+                      const ProductOutput &out) {
   Type f32 = pb.getF32Type(), bf16 = pb.getBF16Type();
   Value zero = constIndex(pb, 0), one = constIndex(pb, 1);
   Value tileRows = constIndex(pb, kTileRows);
   int64_t tileRuns = kParts * (k / 2);
-  bool withMins = hasMins(w.layout().storage);
+  bool withMins = bool(unpacked.negMins);
   auto operandTile = amx::TileType::get({kTileRows, kBlock}, bf16);
   auto productTile = amx::TileType::get({kTileRows, kTileRows}, f32);
   VectorType lanes = vec(kTileRows, f32);
   Value zeros = arith::ConstantOp::create(pb, DenseElementsAttr::get(lanes, pb.getF32FloatAttr(0)));
-
+  Value ints = unpacked.ints, scales = unpacked.scales, negMins = unpacked.negMins;
+  Value y = out.y, first = out.first, rowsEnd = out.rowsEnd;
+  OutputRow outputRow = out.outputRow;
+  ColumnBias bias = out.bias;
   auto align = pb.getI64IntegerAttr(64);
-  // The unpacked group lives on the stack of the thread running the item
-  // when it fits, else (rows of 16K or more) on the heap.
-  bool onHeap = group * unpackedRowBytes(k, withMins) > kUnpackStackBytes;
-  auto buffer = [&](MemRefType type) -> Value {
-    if (onHeap)
-      return allocBuffer(pb, pb.getLoc(), type, ValueRange{});
-    return memref::AllocaOp::create(pb, type, ValueRange{}, align);
-  };
-  Value ints = buffer(MemRefType::get({group, k}, bf16));
-  Value scales = buffer(MemRefType::get({k / kBlock, group}, f32));
-  Value negMins;
-  if (withMins)
-    negMins = buffer(MemRefType::get({k / kBlock, group}, f32));
-  emitUnpackWeights(pb, w, slice, first, ints, scales, negMins, group, k);
   auto accType = MemRefType::get({kPairRows, kActivationTiles * kTileRows}, f32);
   Value acc = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
   Value products = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
@@ -317,6 +447,178 @@ void emitGroupProducts(ImplicitLocOpBuilder &pb, const WeightReader &w, Value sl
   });
 }
 
+/// Blocks of 32 columns whose int8 products are in flight together: two
+/// keep six of the eight tile registers busy while the previous pair is
+/// scaled.
+constexpr int64_t kInt8BlocksInFlight = 2;
+
+/// The int8 products of an unpacked group with the quantized activation
+/// tiles [tile0, tileEnd): for each 16 activation rows x 16 weight rows,
+/// one int8 tile product per 32-column block, scaled by the outer product
+/// of the two blocks' factors into sixteen register accumulators (one per
+/// activation row: the output rows, as y stores them).
+void emitInt8Products(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked, int64_t group,
+                      int64_t k, const PackedActivations &packed, Value tile0, Value tileEnd,
+                      const ProductOutput &out) {
+  Type f32 = pb.getF32Type(), i8 = pb.getI8Type(), i32 = pb.getI32Type();
+  Value zero = constIndex(pb, 0), one = constIndex(pb, 1);
+  Value tileRows = constIndex(pb, kTileRows);
+  int64_t blocks = k / kBlock;
+  auto activationTile = amx::TileType::get({kTileRows, kBlock}, i8);
+  auto weightTile = amx::TileType::get({kBlock / 4, 4 * kTileRows}, i8);
+  auto productTile = amx::TileType::get({kTileRows, kTileRows}, i32);
+  VectorType lanes = vec(kTileRows, f32);
+  Value zeros = arith::ConstantOp::create(pb, DenseElementsAttr::get(lanes, pb.getF32FloatAttr(0)));
+  auto align = pb.getI64IntegerAttr(64);
+  // Two steps' products (see the pipelining below).
+  Value products = memref::AllocaOp::create(
+      pb, MemRefType::get({2 * kInt8BlocksInFlight * kTileRows, kTileRows}, i32), ValueRange{},
+      align);
+  Value staged =
+      memref::AllocaOp::create(pb, MemRefType::get({kTileRows, kTileRows}, f32), ValueRange{}, align);
+
+  buildForLoop(pb, tile0, tileEnd, one, ValueRange{}, [&](ImplicitLocOpBuilder &tb, Value t,
+                                                          ValueRange) {
+    Value m0 = arith::MulIOp::create(tb, t, tileRows);
+    buildForLoop(tb, zero, constIndex(tb, group / kTileRows), one, ValueRange{},
+                 [&](ImplicitLocOpBuilder &wb, Value weightTileIndex, ValueRange) {
+      Value j0 = arith::MulIOp::create(wb, weightTileIndex, tileRows);
+      Value run0 = arith::MulIOp::create(wb, weightTileIndex, constIndex(wb, k / 4));
+      // Tile products of blocks [block0, block0 + count) into the
+      // products rows from `slot`.
+      auto multiply = [&](ImplicitLocOpBuilder &lb, Value block0, int64_t count, Value slot) {
+        // All operands first, so that the blocks' tiles are live together
+        // and take separate tile registers: reusing one makes each block's
+        // product wait for the previous block's store.
+        SmallVector<Value> activations, weights, results;
+        for (int64_t u = 0; u < count; ++u) {
+          Value block = offset(lb, block0, u);
+          activations.push_back(amx::TileLoadOp::create(
+              lb, activationTile, packed.ints,
+              ValueRange{m0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock))}));
+          weights.push_back(amx::TileLoadOp::create(
+              lb, weightTile, unpacked.bytes,
+              ValueRange{arith::AddIOp::create(
+                             lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock / 4))),
+                         zero}));
+        }
+        for (int64_t u = 0; u < count; ++u)
+          results.push_back(amx::TileZeroOp::create(lb, productTile));
+        for (int64_t u = 0; u < count; ++u)
+          results[u] = amx::TileMulIOp::create(lb, productTile, activations[u], weights[u],
+                                               results[u]);
+        for (int64_t u = 0; u < count; ++u)
+          amx::TileStoreOp::create(lb, products, ValueRange{offset(lb, slot, u * kTileRows), zero},
+                                   results[u]);
+      };
+      // The accumulators `acc` plus the scaled products of those blocks.
+      auto scale = [&](ImplicitLocOpBuilder &lb, Value block0, int64_t count, Value slot,
+                       ValueRange acc) -> SmallVector<Value> {
+        SmallVector<Value> sums(acc.begin(), acc.end());
+        for (int64_t u = 0; u < count; ++u) {
+          Value block = offset(lb, block0, u);
+          Value weightScales = vector::LoadOp::create(lb, lanes, unpacked.scales,
+                                                      ValueRange{block, j0});
+          Value negMins;
+          if (unpacked.negMins)
+            negMins = vector::LoadOp::create(lb, lanes, unpacked.negMins, ValueRange{block, j0});
+          for (int64_t i = 0; i < kTileRows; ++i) {
+            Value row = offset(lb, m0, i);
+            Value factors = arith::MulFOp::create(
+                lb, weightScales,
+                vector::BroadcastOp::create(
+                    lb, lanes, memref::LoadOp::create(lb, packed.scales, ValueRange{block, row})));
+            Value product = arith::SIToFPOp::create(
+                lb, lanes,
+                vector::LoadOp::create(lb, vec(kTileRows, i32), products,
+                                       ValueRange{offset(lb, slot, u * kTileRows + i), zero}));
+            sums[i] = vector::FMAOp::create(lb, product, factors, sums[i]);
+            // Minus the minimums times the activations' block sums.
+            if (negMins)
+              sums[i] = vector::FMAOp::create(
+                  lb, negMins,
+                  vector::BroadcastOp::create(
+                      lb, lanes, memref::LoadOp::create(lb, packed.sums, ValueRange{block, row})),
+                  sums[i]);
+          }
+        }
+        return sums;
+      };
+      // Software-pipelined: each step multiplies the next kInt8BlocksInFlight
+      // blocks while it scales the previous ones, whose products are stored
+      // by then (scaling a product right after its tile store waits for it).
+      int64_t steps = blocks / kInt8BlocksInFlight;
+      Value stepRows = constIndex(wb, kInt8BlocksInFlight * kTileRows);
+      auto slotOf = [&](ImplicitLocOpBuilder &lb, Value step) {
+        return arith::MulIOp::create(lb, arith::RemUIOp::create(lb, step, constIndex(lb, 2)),
+                                     stepRows);
+      };
+      auto firstBlock = [&](ImplicitLocOpBuilder &lb, Value step) {
+        return arith::MulIOp::create(lb, step, constIndex(lb, kInt8BlocksInFlight));
+      };
+      SmallVector<Value> sums(kTileRows, zeros);
+      if (steps > 0) {
+        multiply(wb, zero, kInt8BlocksInFlight, zero);
+        ValueRange loopSums = buildForLoop(
+            wb, one, constIndex(wb, steps), one, sums,
+            [&](ImplicitLocOpBuilder &lb, Value step, ValueRange acc) {
+              multiply(lb, firstBlock(lb, step), kInt8BlocksInFlight, slotOf(lb, step));
+              Value previous = arith::SubIOp::create(lb, step, one);
+              return scale(lb, firstBlock(lb, previous), kInt8BlocksInFlight,
+                           slotOf(lb, previous), acc);
+            });
+        Value last = constIndex(wb, steps - 1);
+        sums = scale(wb, firstBlock(wb, last), kInt8BlocksInFlight, slotOf(wb, last),
+                     SmallVector<Value>(loopSums.begin(), loopSums.end()));
+      }
+      if (int64_t rest = blocks - steps * kInt8BlocksInFlight) {
+        Value block0 = constIndex(wb, steps * kInt8BlocksInFlight);
+        multiply(wb, block0, rest, zero);
+        sums = scale(wb, block0, rest, zero, sums);
+      }
+
+      Value column0 = arith::AddIOp::create(wb, out.first, j0);
+      Value bias;
+      if (out.bias) {
+        bias = zeros;
+        for (int64_t r = 0; r < kTileRows; ++r)
+          bias = vector::InsertOp::create(wb, out.bias(wb, offset(wb, column0, r)), bias,
+                                          ArrayRef<int64_t>{r});
+      }
+      for (int64_t i = 0; i < kTileRows; ++i)
+        vector::StoreOp::create(wb, sums[i], staged, ValueRange{constIndex(wb, i), zero});
+      Value rowsLeft =
+          arith::SubIOp::create(wb, arith::MaxUIOp::create(wb, out.rowsEnd, m0), m0);
+      Value count = arith::MinUIOp::create(wb, tileRows, rowsLeft);
+      buildForLoop(wb, zero, count, one, ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value i,
+                                                           ValueRange) {
+        Value v = vector::LoadOp::create(lb, lanes, staged, ValueRange{i, zero});
+        if (bias)
+          v = arith::AddFOp::create(lb, v, bias);
+        vector::StoreOp::create(lb, v, out.y,
+                                ValueRange{out.outputRow(lb, arith::AddIOp::create(lb, m0, i)),
+                                           column0});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// Unpacks weight rows [out.first, out.first + group) of slice `slice` and
+/// multiplies them with the packed activation tiles [tile0, tileEnd) (whole
+/// pairs of tiles) as `mode` does.
+void emitGroupProducts(ImplicitLocOpBuilder &pb, AmxMode mode, const WeightReader &w,
+                       Value slice, int64_t group, int64_t k, const PackedActivations &packed,
+                       Value tile0, Value tileEnd, const ProductOutput &out) {
+  UnpackedWeights unpacked = emitUnpackGroup(pb, mode, w, slice, out.first, group, k);
+  if (mode == AmxMode::int8)
+    emitInt8Products(pb, unpacked, group, k, packed, tile0, tileEnd, out);
+  else
+    emitPartProducts(pb, unpacked, group, k, packed, tile0, tileEnd, out);
+}
+
 /// `n` rounded up to whole pairs of activation tiles.
 Value roundUpToTilePairs(ImplicitLocOpBuilder &b, Value n) {
   Value pairRows = constIndex(b, kActivationTiles * kTileRows);
@@ -325,19 +627,19 @@ Value roundUpToTilePairs(ImplicitLocOpBuilder &b, Value n) {
 
 } // namespace
 
-void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
-                             int64_t k, Value x, Value y, Value m) {
+void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, AmxMode mode, const WeightReader &w,
+                             int64_t n, int64_t k, Value x, Value y, Value m) {
   bool withMins = hasMins(w.layout().storage);
   // Activations, padded to whole pairs of tiles (the padding columns only
   // reach product columns that are never stored).
   Value paddedRows = roundUpToTilePairs(b, m);
   Value tiles = arith::DivUIOp::create(b, paddedRows, constIndex(b, kTileRows));
-  PackedActivations packed = allocPacked(b, paddedRows, k, withMins);
-  emitPackActivations(b, x, packed.pairs, packed.sums, m, k,
+  PackedActivations packed = allocPacked(b, mode, paddedRows, k, withMins);
+  emitPackActivations(b, mode, x, packed, m, k,
                       [](ImplicitLocOpBuilder &, Value r) { return PackedRow{r, r, Value()}; });
 
   // Work items: (weight group, block of activation tiles), group-major.
-  int64_t group = groupRows(n, k, withMins);
+  int64_t group = groupRows(mode, n, k, withMins);
   Value tileBlock = constIndex(b, kTilesPerBlock);
   Value blocks = arith::CeilDivUIOp::create(b, tiles, tileBlock);
   buildParallelLoop(b, arith::MulIOp::create(b, blocks, constIndex(b, n / group)),
@@ -346,12 +648,13 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int
         pb, arith::DivUIOp::create(pb, item, blocks), constIndex(pb, group));
     Value tile0 = arith::MulIOp::create(pb, arith::RemUIOp::create(pb, item, blocks), tileBlock);
     Value tileEnd = arith::MinUIOp::create(pb, tiles, arith::AddIOp::create(pb, tile0, tileBlock));
-    emitGroupProducts(pb, w, Value(), first, group, k, packed, tile0, tileEnd, m, y,
-                      [](ImplicitLocOpBuilder &, Value row) { return row; }, ColumnBias());
+    auto sameRow = [](ImplicitLocOpBuilder &, Value row) { return row; };
+    ProductOutput out{y, first, m, sameRow, {}};
+    emitGroupProducts(pb, mode, w, Value(), group, k, packed, tile0, tileEnd, out);
   });
 }
 
-void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
+void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, AmxMode mode, const WeightReader &w,
                                    int64_t experts, int64_t n, int64_t k, Value x, Value y,
                                    Value pairs, Value offsets, ProductRows rows,
                                    ExpertOfPair expertOf, ExpertRows fewPairs, ExpertBias bias) {
@@ -377,8 +680,8 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
     return SmallVector<Value>{};
   });
   Value totalRows = memref::LoadOp::create(b, padded, ValueRange{constIndex(b, experts)});
-  PackedActivations packed = allocPacked(b, totalRows, k, withMins);
-  emitPackActivations(b, x, packed.pairs, packed.sums, pairs, k,
+  PackedActivations packed = allocPacked(b, mode, totalRows, k, withMins);
+  emitPackActivations(b, mode, x, packed, pairs, k,
                       [&](ImplicitLocOpBuilder &lb, Value at) {
     auto [xRow, yRow] = rows(lb, at);
     Value e = expertOf(lb, yRow);
@@ -395,7 +698,7 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
   // Work items: (expert, weight group), expert-major; experts nobody chose
   // are skipped without reading their weights, those with few pairs read
   // them row by row.
-  int64_t group = groupRows(n, k, withMins);
+  int64_t group = groupRows(mode, n, k, withMins);
   Value groups = constIndex(b, n / group);
   buildParallelLoop(b, constIndex(b, experts * (n / group)), [&](ImplicitLocOpBuilder &pb,
                                                                  Value item) {
@@ -429,8 +732,9 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, const WeightReader &
         return rows(lb, at).second;
       };
       auto expertBias = [&](ImplicitLocOpBuilder &lb, Value column) { return bias(lb, e, column); };
-      emitGroupProducts(sb, w, e, first, group, k, packed, tile0, tileEnd, rowsEnd, y, outputRow,
-                        bias ? ColumnBias(expertBias) : ColumnBias());
+      ProductOutput out{y, first, rowsEnd, outputRow,
+                        bias ? ColumnBias(expertBias) : ColumnBias()};
+      emitGroupProducts(sb, mode, w, e, group, k, packed, tile0, tileEnd, out);
       scf::YieldOp::create(sb);
     }, rowPath);
   });

@@ -1,4 +1,4 @@
-//===- AmxMatmul.h - prefill products on AMX tiles, to f32 accuracy -*- C++ -*-===//
+//===- AmxMatmul.h - prefill products on AMX tiles --------------*- C++ -*-===//
 //
 // Intel AMX multiplies 16x32 bf16 tiles into 16x16 f32 tiles at many times
 // the rate of f32 FMAs, but bf16 keeps only 8 bits of an f32. Two facts make
@@ -14,10 +14,20 @@
 // tile is the A operand (its rows are weight rows, as stored); activations
 // are packed once per call into the B operand's pair-interleaved layout.
 //
+// AmxMode::int8 trades that accuracy for speed, as llama.cpp does: each
+// 32-element block of an activation row is rounded to int8 times an
+// f16-rounded f32 factor (Q8_0's rounding), and the products run on int8
+// tiles, one per block instead of three (about 2 % rms logit error on a
+// Q8_0 model, see reference-facts). There the activations are the A operand
+// (rows as computed) and the weights are unpacked into the B operand's
+// four-byte-interleaved layout, so each 16x16 product tile is a block of
+// output rows and is scaled in registers.
+//
 //===----------------------------------------------------------------------===//
 #ifndef LMC_PASSES_CPU_AMXMATMUL_H
 #define LMC_PASSES_CPU_AMXMATMUL_H
 
+#include "passes/cpu/Kernels.h"
 #include "passes/cpu/TiledMatmul.h"
 #include "passes/cpu/WeightAccess.h"
 
@@ -26,9 +36,10 @@ namespace lmc::cpu {
 /// Whether y = x w^T for this weight (n rows of k elements) has an AMX path.
 bool hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k);
 
-/// y[:m] = x[:m] w^T on AMX tiles; w as hasAmxMatmul accepted.
-void emitAmxMatmul(mlir::ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n,
-                   int64_t k, mlir::Value x, mlir::Value y, mlir::Value m);
+/// y[:m] = x[:m] w^T on AMX tiles (mode exact or int8); w as hasAmxMatmul
+/// accepted.
+void emitAmxMatmul(mlir::ImplicitLocOpBuilder &b, AmxMode mode, const WeightReader &w,
+                   int64_t n, int64_t k, mlir::Value x, mlir::Value y, mlir::Value m);
 
 /// The expert of the pair whose output row is `yRow`.
 using ExpertOfPair =
@@ -53,7 +64,8 @@ constexpr int64_t kAmxExpertMinPairs = 8;
 /// has rows (xRow, yRow) = rows(at), and y[yRow] = x[xRow] times expert
 /// e's weight (n x k, a slice of `w`) transposed, plus `bias`. Each chosen expert's weights are unpacked
 /// once per group of rows for all its pairs, if it has kAmxExpertMinPairs.
-void emitAmxExpertMatmul(mlir::ImplicitLocOpBuilder &b, const WeightReader &w, int64_t experts,
+void emitAmxExpertMatmul(mlir::ImplicitLocOpBuilder &b, AmxMode mode, const WeightReader &w,
+                         int64_t experts,
                          int64_t n, int64_t k, mlir::Value x, mlir::Value y, mlir::Value pairs,
                          mlir::Value offsets, ProductRows rows, ExpertOfPair expertOf,
                          ExpertRows fewPairs, ExpertBias bias = {});

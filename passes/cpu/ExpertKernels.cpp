@@ -125,7 +125,7 @@ func::FuncOp lmc::cpu::getTopKKernel(OpBuilder &builder, ModuleOp module, int64_
 
 func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module,
                                              const WeightAccess &weight, int64_t slots,
-                                             bool sharedInput, WeightType bias, bool amx) {
+                                             bool sharedInput, WeightType bias, AmxMode amx) {
   MLIRContext *ctx = module.getContext();
   ArrayRef<int64_t> shape = weight.type().getShape();
   int64_t experts = shape[0], n = shape[1];
@@ -135,9 +135,10 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
   if (bias)
     args.push_back(weightBytesType(ctx));
   weight.appendArgTypes(ctx, args);
-  amx = amx && hasAmxMatmul(weight, n, shape[2]);
+  if (!hasAmxMatmul(weight, n, shape[2]))
+    amx = AmxMode::off;
   std::string name = "lmc_expert_matmul_" + weight.key() + "_s" + std::to_string(slots) +
-                     (sharedInput ? "_shared" : "") + (bias ? "_bias" : "") + (amx ? "_amx" : "");
+                     (sharedInput ? "_shared" : "") + (bias ? "_bias" : "") + getAmxKernelSuffix(amx).str();
   return getOrCreateKernel(builder, module, name, args, [&](ImplicitLocOpBuilder &b,
                                                             ValueRange a) {
     Value x = a[0], ids = a[1], y = a[2];
@@ -232,7 +233,7 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                      });
       });
     };
-    if (amx) {
+    if (amx != AmxMode::off) {
       // Many pairs (prefill): on AMX tiles, each chosen expert's weights
       // unpacked once per group of rows for all its pairs.
       auto fewPairs = [&](ImplicitLocOpBuilder &rb, Value e, Value first, int64_t count) {
@@ -244,7 +245,7 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                      });
       };
       auto amxPath = [&](ImplicitLocOpBuilder &tb) {
-        emitAmxExpertMatmul(tb, w, experts, n, shape[2], x, y, pairs, offsets, pairRows,
+        emitAmxExpertMatmul(tb, amx, w, experts, n, shape[2], x, y, pairs, offsets, pairRows,
                             expertOf, fewPairs, biasBytes ? ExpertBias(biasOf) : ExpertBias());
       };
       emitByRowCount(b, pairs, amxPath, emitRowPath);

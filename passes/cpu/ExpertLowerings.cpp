@@ -145,7 +145,7 @@ struct TopKOpLowering : OpConversionPattern<TopKOp> {
 FailureOr<Value> emitExpertMatmul(OpBuilder &b, Location loc, Operation *user, Value input,
                                   bool sharedInput, Value weight, Value weightBytes,
                                   Value flatIds, int64_t slots, Value bias, Value biasBytes,
-                                  bool amx) {
+                                  AmxMode amx) {
   FailureOr<WeightAccess> access = getWeightAccess(user, weight);
   if (failed(access))
     return failure();
@@ -162,9 +162,9 @@ FailureOr<Value> emitExpertMatmul(OpBuilder &b, Location loc, Operation *user, V
 }
 
 struct ExpertMatmulOpLowering : OpConversionPattern<ExpertMatmulOp> {
-  ExpertMatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, bool amx)
+  ExpertMatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, AmxMode amx)
       : OpConversionPattern(converter, ctx), amx(amx) {}
-  bool amx;
+  AmxMode amx;
   LogicalResult matchAndRewrite(ExpertMatmulOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -204,9 +204,9 @@ struct ClampedSwiGLUOpLowering : OpConversionPattern<ClampedSwiGLUOp> {
 };
 
 struct MoeOpLowering : OpConversionPattern<MoeOp> {
-  MoeOpLowering(const TypeConverter &converter, MLIRContext *ctx, bool amx)
+  MoeOpLowering(const TypeConverter &converter, MLIRContext *ctx, AmxMode amx)
       : OpConversionPattern(converter, ctx), amx(amx) {}
-  bool amx;
+  AmxMode amx;
   LogicalResult matchAndRewrite(MoeOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -284,7 +284,7 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
 } // namespace
 
 void lmc::cpu::populateExpertLoweringPatterns(const TypeConverter &converter,
-                                              RewritePatternSet &patterns, bool amx) {
+                                              RewritePatternSet &patterns, AmxMode amx) {
   patterns.add<ClampOpLowering, TopKOpLowering, ClampedSwiGLUOpLowering, MaskedFillOpLowering,
                OneHotOpLowering, TakeAlongOpLowering>(converter, patterns.getContext());
   patterns.add<ExpertMatmulOpLowering, MoeOpLowering>(converter, patterns.getContext(), amx);

@@ -17,10 +17,23 @@
 
 namespace lmc::cpu {
 
-/// (x: [M, K], y: [M, N], w... of [N, K]): y = x w^T. With `amx`, many
-/// rows take the AMX path where the weight has one (AmxMatmul.h).
+/// Whether and how prefill products use AMX tiles (AmxMatmul.h).
+enum class AmxMode {
+  /// f32 vector code only.
+  off,
+  /// bf16 tiles, to f32 accuracy (activations split into three parts).
+  exact,
+  /// int8 tiles, activations rounded to int8 per 32 elements as llama.cpp's.
+  int8,
+};
+
+/// The kernel-name suffix of `mode` ("", "_amx", "_amx8").
+llvm::StringRef getAmxKernelSuffix(AmxMode mode);
+
+/// (x: [M, K], y: [M, N], w... of [N, K]): y = x w^T. Unless `amx` is off,
+/// many rows take the AMX path where the weight has one (AmxMatmul.h).
 mlir::func::FuncOp getMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                   const WeightAccess &weight, bool amx = false);
+                                   const WeightAccess &weight, AmxMode amx = AmxMode::off);
 
 /// (ids: [T] i32, out: [T, D], table... of [V, D]): out[t] = table[ids[t]].
 mlir::func::FuncOp getEmbeddingKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
@@ -72,7 +85,7 @@ mlir::func::FuncOp getTopKKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
 /// slots when `sharedInput` (x has one row per token) and r = p otherwise.
 mlir::func::FuncOp getExpertMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
                                          const WeightAccess &weight, int64_t slots,
-                                         bool sharedInput, tfm::WeightType bias, bool amx);
+                                         bool sharedInput, tfm::WeightType bias, AmxMode amx);
 
 /// The routing of `op`: (logits: [T, E] [, router bias: bytes of [E] f32]
 /// [, selection bias: bytes of [E] f32], ids: [T, k] i32, weights: [T, k]).

@@ -73,15 +73,16 @@ void emitTiledMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
 } // namespace
 
 func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
-                                       const WeightAccess &weight, bool amx) {
+                                       const WeightAccess &weight, AmxMode amx) {
   int64_t n = weight.type().getShape()[0], k = weight.type().getShape()[1];
   MLIRContext *ctx = module.getContext();
   SmallVector<Type> args{activationType(ctx, {k}), activationType(ctx, {n})};
   weight.appendArgTypes(ctx, args);
   std::optional<WeightTiling> tiling = WeightTiling::get(n, k);
-  amx = amx && hasAmxMatmul(weight, n, k);
+  if (!hasAmxMatmul(weight, n, k))
+    amx = AmxMode::off;
   return getOrCreateKernel(
-      builder, module, "lmc_matmul_" + weight.key() + (amx ? "_amx" : ""), args,
+      builder, module, "lmc_matmul_" + weight.key() + getAmxKernelSuffix(amx).str(), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
         Value x = a[0], y = a[1];
         WeightReader w(weight, a.drop_front(2));
@@ -93,8 +94,8 @@ func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
         emitByRowCount(
             b, m,
             [&](ImplicitLocOpBuilder &tb) {
-              if (amx)
-                emitAmxMatmul(tb, w, n, k, x, y, m);
+              if (amx != AmxMode::off)
+                emitAmxMatmul(tb, amx, w, n, k, x, y, m);
               else
                 emitTiledMatmul(tb, w, *tiling, x, y, m);
             },

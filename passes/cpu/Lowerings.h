@@ -2,16 +2,17 @@
 #ifndef LMC_PASSES_CPU_LOWERINGS_H
 #define LMC_PASSES_CPU_LOWERINGS_H
 
+#include "passes/cpu/Kernels.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace lmc::cpu {
 
 /// Mixture-of-experts ops: tfm.top_k, tfm.expert_matmul, tfm.clamp,
 /// tfm.clamped_swiglu, the routing helpers tfm.one_hot, tfm.masked_fill,
-/// tfm.take_along, and the fused tfm.moe. With `amx`, prefill expert
-/// products of formats that have it run on AMX tiles.
+/// tfm.take_along, and the fused tfm.moe. Unless `amx` is off, prefill
+/// expert products of formats that have it run on AMX tiles.
 void populateExpertLoweringPatterns(const mlir::TypeConverter &converter,
-                                    mlir::RewritePatternSet &patterns, bool amx);
+                                    mlir::RewritePatternSet &patterns, AmxMode amx);
 
 /// Multi-head latent attention: tfm.head_matmul, tfm.latent_attention.
 void populateMLALoweringPatterns(const mlir::TypeConverter &converter,

@@ -189,6 +189,12 @@ class DriverErrors(harness.TestCase):
         self.assertCleanError(["compile", self.model, "-o", "x", "--target", "tpu"],
                               r"unknown target 'tpu'", code=2)
         self.assertCleanError(["frobnicate"], r"unknown command", code=2)
+        self.assertCleanError(["compile", self.model, "-o", "x", "--kv-type", "bf16"],
+                              r"unknown KV cache type 'bf16'", code=2)
+        self.assertCleanError(["compile", self.model, "-o", "x", "--prefill-activations", "int4"],
+                              r"unknown prefill activation type 'int4' \(f32 or int8\)", code=2)
+        self.assertCleanError(["compile", self.model, "-o", "x", "--prefill-activations"],
+                              r"--prefill-activations needs a value", code=2)
         for bad in ("yarn:4", "yarn:0.5:4096", "ntk:2", "yarn:4:x"):
             self.assertCleanError(["compile", self.model, "-o", "x", "--rope-scaling", bad],
                                   r"--rope-scaling '.*': expected none, linear", code=2)

@@ -50,6 +50,10 @@ bool KernelHarness::amxAvailable() {
   return available;
 }
 
+bool KernelHarness::amxInt8Available() {
+  return amxAvailable() && lmc::hostHasAmxInt8();
+}
+
 bool KernelHarness::compile(const std::string &source, bool fuse) {
   std::string diagnostics;
   ScopedDiagnosticHandler handler(ctx.get(), [&](Diagnostic &diag) {
@@ -78,6 +82,7 @@ bool KernelHarness::compile(const std::string &source, bool fuse) {
   lmc::CPUPipelineOptions options;
   options.fuse = false;
   options.amx = amx;
+  options.amxInt8 = amxInt8;
   lmc::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module))) {
     lastError = "lowering failed: " + diagnostics;

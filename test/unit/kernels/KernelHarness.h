@@ -55,9 +55,14 @@ public:
   /// Lower prefill products to AMX tiles (set before compile; only where
   /// amxAvailable()).
   bool amx = false;
+  /// With `amx`: round those products' activations to int8 (only where
+  /// amxInt8Available()).
+  bool amxInt8 = false;
   /// Whether this machine has AMX-BF16 and Linux granted this process its
   /// tile state.
   static bool amxAvailable();
+  /// Whether it also has AMX-INT8.
+  static bool amxInt8Available();
   /// The C-interface entry point of function `name`, or null.
   void *lookup(const std::string &name);
   /// The tfm ops (e.g. "tfm.rms_norm") in the module after fusion, as last

@@ -273,6 +273,90 @@ INSTANTIATE_TEST_SUITE_P(Formats, AmxMatmul,
                            return std::string(info.param.name) + info.param.label;
                          });
 
+/// x rounded as the int8 AMX path rounds it (llama.cpp's Q8_0): per
+/// 32-element block, d = max|x| / 127, q = round-to-even(x / d) as x * (1/d)
+/// in f32, and q times d rounded to f16.
+std::vector<float> roundActivationsToInt8(const std::vector<float> &x) {
+  std::vector<float> rounded(x.size());
+  for (size_t b = 0; b < x.size(); b += 32) {
+    float amax = 0;
+    for (size_t i = b; i < b + 32; ++i)
+      amax = std::max(amax, std::fabs(x[i]));
+    float d = amax / 127.0f;
+    float inverse = d > 0 ? 1.0f / d : 0.0f;
+    std::vector<float> scale{d};
+    roundToHalf(scale);
+    for (size_t i = b; i < b + 32; ++i)
+      rounded[i] = std::nearbyint(x[i] * inverse) * scale[0];
+  }
+  return rounded;
+}
+
+// The int8 AMX path (--prefill-activations int8) computes exactly the
+// product of the activations rounded as roundActivationsToInt8 says with the
+// decoded weights, up to f32 summation: a wrong tile layout, factor or
+// minimum is off by the size of the terms, and not rounding at all is off
+// by the rounding (~1e-2 of the magnitude).
+class AmxInt8Matmul : public ::testing::TestWithParam<AmxCase> {};
+
+TEST_P(AmxInt8Matmul, MatchesRoundedActivations) {
+  if (!KernelHarness::amxInt8Available())
+    GTEST_SKIP() << "no AMX-INT8 on this machine";
+  const AmxCase &c = GetParam();
+  const int64_t n = c.n, k = c.k;
+  TestRandom rng(0xa3c0002);
+  std::vector<uint8_t> weights;
+  std::vector<float> decoded;
+  randomWeight(c.format, n, k, rng, weights, decoded);
+  KernelHarness harness;
+  harness.amx = harness.amxInt8 = true;
+  ASSERT_TRUE(harness.compile(matmulSource(
+      "!tfm.weight<" + std::to_string(n) + "x" + std::to_string(k) + ", " + c.name + ">", n, k)))
+      << harness.error();
+  bool usedInt8 = false;
+  for (const std::string &symbol : harness.loweredSymbols())
+    usedInt8 |= symbol.find("_amx8") != std::string::npos;
+  EXPECT_TRUE(usedInt8) << c.name;
+  auto run = (MatmulFn)harness.lookup("run");
+  ASSERT_TRUE(run);
+  double worstRounded = 0, leastExact = 1;
+  for (int64_t m : {16, 37, 150}) {
+    std::vector<float> x(m * k);
+    for (float &v : x)
+      v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, int(rng.byte() % 8) - 4);
+    // One all-zero block: its factor is 0, not a division by zero.
+    std::fill(x.begin() + k, x.begin() + k + 32, 0.0f);
+    std::vector<float> rounded = roundActivationsToInt8(x);
+    std::vector<float> y = runMatmul(run, weights, x, m, n, k);
+    double worstExact = 0;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        auto [sum, magnitude] = referenceDot(rounded, decoded, i, j, k);
+        worstRounded = std::max(worstRounded, std::fabs(y[i * n + j] - sum) / magnitude);
+        auto [exact, exactMagnitude] = referenceDot(x, decoded, i, j, k);
+        worstExact = std::max(worstExact, std::fabs(y[i * n + j] - exact) / exactMagnitude);
+      }
+    leastExact = std::min(leastExact, worstExact);
+  }
+  // Measured (relative to the sum of |terms|): 6e-8..1.8e-7 from the
+  // product of the rounded activations, 4e-4..4e-3 from the exact one.
+  EXPECT_LT(worstRounded, 1e-6) << c.name;
+  EXPECT_GT(leastExact, 1e-4) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, AmxInt8Matmul,
+                         ::testing::Values(AmxCase{"q8_0", Format::Q8_0},
+                                           AmxCase{"q4_0", Format::Q4_0},
+                                           AmxCase{"q4_k", Format::Q4_K},
+                                           AmxCase{"mxfp4", Format::MXFP4},
+                                           // An odd number of 32-element blocks.
+                                           AmxCase{"q8_0", Format::Q8_0, 64, 4064, "_odd"},
+                                           // Rows too long for the stack: heap groups.
+                                           AmxCase{"q8_0", Format::Q8_0, 64, 18432, "_long"}),
+                         [](const ::testing::TestParamInfo<AmxCase> &info) {
+                           return std::string(info.param.name) + info.param.label;
+                         });
+
 INSTANTIATE_TEST_SUITE_P(
     Formats, WeightKernelTest,
     ::testing::Values(FormatCase{"f32", 96}, FormatCase{"f32", 40},

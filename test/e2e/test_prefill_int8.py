@@ -1,0 +1,105 @@
+"""Prefill with int8 activations (`lmc compile --prefill-activations int8`).
+
+On a CPU with AMX-INT8, prefill products of block-quantized weights round
+each 32-element block of their activations to int8 (Q8_0's rounding, as
+llama.cpp's CPU backend does before Q8_0, Q4_0, Q4_K and MXFP4 products) and
+multiply on int8 tiles. For Qwen3 (Q8_0, and Q4_K_M: Q4_K with Q6_K, which
+stays exact), GPT-OSS (MXFP4 experts, Q8_0 attention) and DeepSeek-V3 (MLA,
+Q8_0) models, against llama.cpp on the same quantized file:
+- the logits of every prompt position are within the bound the quantized
+  tests allow (relative rms, argmax agreement);
+- for the Qwen3 Q8_0 and the GPT-OSS model, closer to llama.cpp than the
+  exact build is: both engines round the same activations the same way
+  (Q8_0 blocks before Q8_0 and MXFP4 products; measured relative rms 0.0054
+  against the exact build's 0.012, and 0.0092 against 0.084 where the exact
+  build's routing parts from llama.cpp's). Elsewhere the roundings part:
+  llama.cpp rounds Q4_K activations in blocks of 256 (Q8_K), and its MLA
+  products differ (0.021 against 0.017-0.018);
+- the int8 build is not the exact one: its logits differ from the exact
+  build's by the rounding (more than 1e-4 relative rms); a broken tile layout
+  or factor gives errors of order 1;
+- decode (one row per step, the exact row path) still continues greedily as
+  llama.cpp does for the first tokens.
+Without AMX-INT8 the flag changes nothing, and the builds must agree.
+"""
+import zlib
+
+import harness
+from harness import synth
+
+SHAPES = {
+    "qwen3_q8_0": ["--layers", 3, "--hidden", 256, "--heads", 4, "--kv-heads", 2,
+                   "--head-dim", 64, "--ffn", 512, "--type", "q8_0", "--seed", 71],
+    "qwen3_q4_k_m": ["--layers", 3, "--hidden", 256, "--heads", 4, "--kv-heads", 2,
+                     "--head-dim", 64, "--ffn", 512, "--type", "q4_k_m", "--seed", 72],
+    "gptoss_mxfp4": ["--arch", "gpt-oss", "--ctx", 131072, "--layers", 4,
+                     "--hidden", 192, "--heads", 6, "--kv-heads", 1,
+                     "--head-dim", 64, "--experts", 8, "--experts-used", 2,
+                     "--expert-ffn", 128, "--sliding-window", 8, "--type", "q8_0",
+                     "--expert-type", "mxfp4", "--seed", 73],
+    "deepseek_q8_0": ["--arch", "deepseek2", "--ctx", 163840, "--layers", 3, "--hidden", 128,
+                      "--heads", 4, "--q-lora-rank", 64, "--kv-lora-rank", 64,
+                      "--qk-nope-dim", 32, "--qk-rope-dim", 16, "--v-head-dim", 32,
+                      "--ffn", 192, "--experts", 8, "--experts-used", 2, "--expert-ffn", 64,
+                      "--expert-groups", 1, "--expert-groups-used", 1, "--shared-experts", 1,
+                      "--leading-dense", 1, "--type", "q8_0", "--seed", 74],
+}
+# As test_qwen3_quant.py: the activation rounding with headroom.
+RELATIVE_RMS_BOUND = 6e-2
+ARGMAX_AGREEMENT = 0.90
+PROMPT = 48
+
+
+def host_has_amx_int8():
+    with open("/proc/cpuinfo") as f:
+        flags = f.read()
+    return "amx_int8" in flags and "amx_bf16" in flags and "amx_tile" in flags
+
+
+class Int8PrefillAgainstLlama(harness.TestCase):
+    def check(self, name, same_rounding=False):
+        model = self.work.file(name + ".gguf")
+        config = synth(model, *SHAPES[name])
+        vocab = config["vocab"]
+        prompt = harness.prompt_ids(zlib.crc32(name.encode()), PROMPT, min(vocab, 5000))
+        int8 = harness.compile_model(model, self.work.file(name + "-int8"),
+                                     "--prefill-activations", "int8")
+        exact = harness.compile_model(model, self.work.file(name + "-exact"))
+        ours = harness.lmc_logits(int8, prompt, vocab, self.work)
+        full = harness.lmc_logits(exact, prompt, vocab, self.work)
+        reference = harness.llama_logits(model, prompt, vocab, self.work)
+        scale = harness.rms(reference)
+        relative = harness.rms(ours - reference) / scale
+        exact_relative = harness.rms(full - reference) / scale
+        agreement = float((ours.argmax(1) == reference.argmax(1)).mean())
+        rounding = harness.rms(ours - full) / harness.rms(full)
+        harness.report(f"{name}: vs llama.cpp relative rms int8 {relative:.3g}, exact "
+                       f"{exact_relative:.3g}; argmax agreement {agreement:.3f}; "
+                       f"int8 vs exact {rounding:.3g}")
+        if not host_has_amx_int8():
+            self.assertLess(abs(ours - full).max(), 1e-6)
+            return
+        self.assertLess(relative, RELATIVE_RMS_BOUND)
+        self.assertGreaterEqual(agreement, ARGMAX_AGREEMENT)
+        if same_rounding:
+            self.assertLess(relative, exact_relative)
+        self.assertGreater(rounding, 1e-4)
+        eos = harness.manifest(int8)["tokens"]["eos"]
+        self.assertGreedyEqual(harness.lmc_greedy(int8, prompt, 4),
+                               harness.llama_greedy(model, prompt, 4), eos)
+
+    def test_qwen3_q8_0(self):
+        self.check("qwen3_q8_0", same_rounding=True)
+
+    def test_qwen3_q4_k_m(self):
+        self.check("qwen3_q4_k_m")
+
+    def test_gptoss_mxfp4(self):
+        self.check("gptoss_mxfp4", same_rounding=True)
+
+    def test_deepseek_q8_0(self):
+        self.check("deepseek_q8_0")
+
+
+if __name__ == "__main__":
+    harness.main()
