@@ -2,12 +2,15 @@
 """lmc against llama.cpp on one GGUF file, same thread count, one table.
 
     bench/bench.py MODEL.gguf [--threads 2] [--repeats 3] [--prompt 512] [--gen 128]
-                   [--kv-type f16|f32] [--exe OUT] [--json FILE]
+                   [--kv-type f16|f32] [--prefill-activations int8|f32] [--exe OUT]
+                   [--json FILE]
 
 Compiles MODEL with lmc (unless --exe names a compiled one), then alternates
 runs of the lmc executable and of llama.cpp (node-llama-cpp 3.22.1, CPU, its
-default settings: an F16 KV cache, which lmc is compiled to store too unless
---kv-type f32) and reports medians of: prefill tokens/s (a prompt of
+default settings: an F16 KV cache and activations rounded to 8 bits before
+quantized products, which lmc is compiled to do too unless --kv-type f32 or
+--prefill-activations f32; lmc rounds them in prefill only, and only on CPUs
+with AMX-INT8) and reports medians of: prefill tokens/s (a prompt of
 random ids), decode tokens/s (greedy, --ignore-eos), time to first token and
 peak RSS. It measures the machine's read bandwidth with lmc-bandwidth at the
 same thread count and gives lmc's decode speed as a fraction of the roofline
@@ -136,6 +139,9 @@ def main():
     ap.add_argument("--gen", type=int, default=128)
     ap.add_argument("--kv-type", choices=("f16", "f32"), default="f16",
                     help="the KV cache lmc stores (default f16, as llama.cpp's default)")
+    ap.add_argument("--prefill-activations", choices=("int8", "f32"), default="int8",
+                    help="lmc's prefill activations before quantized products (default int8, "
+                         "as llama.cpp rounds them)")
     ap.add_argument("--exe", help="an executable lmc compiled from MODEL (default: compile now)")
     ap.add_argument("--skip-llama", action="store_true")
     ap.add_argument("--json", help="also write the results to this file")
@@ -149,7 +155,9 @@ def main():
         exe = os.path.join(out_dir, "model")
         t0 = time.monotonic()
         subprocess.run([os.path.join(BUILD, "bin", "lmc"), "compile", args.model, "-o", exe,
-                        "--kv-type", args.kv_type], check=True)
+                        "--kv-type", args.kv_type,
+                        "--prefill-activations", args.prefill_activations], check=True)
+        info["prefill_activations"] = args.prefill_activations
         info["compile_s"] = time.monotonic() - t0
     info["exe_mb"] = os.path.getsize(exe) / 2**20
     bw = json.loads(subprocess.run([os.path.join(BUILD, "bin", "lmc-bandwidth"), "--threads",
@@ -181,7 +189,9 @@ def main():
     ratio = lambda a, b: None if not a or not b else a / b
     lines = [
         f"model {os.path.basename(args.model)}, {args.threads} threads, prompt {args.prompt}, "
-        f"generate {args.gen}, median of {args.repeats}; lmc KV cache {dtype}",
+        f"generate {args.gen}, median of {args.repeats}; lmc KV cache {dtype}"
+        + (f", prefill activations {info['prefill_activations']}"
+           if "prefill_activations" in info else ""),
         f"read bandwidth {bw['median_gbs']:.1f} GB/s; {info['bytes_per_token_mb']:.1f} MB read per "
         f"decoded token; roofline {roofline:.1f} tok/s"
         + (f"; compile {info['compile_s']:.1f} s" if "compile_s" in info else "")
