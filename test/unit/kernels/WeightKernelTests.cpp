@@ -217,6 +217,20 @@ struct AmxCase {
 
 class AmxMatmul : public ::testing::TestWithParam<AmxCase> {};
 
+std::string amxCaseSource(const AmxCase &c) {
+  return matmulSource("!tfm.weight<" + std::to_string(c.n) + "x" + std::to_string(c.k) + ", " +
+                          c.name + ">",
+                      c.n, c.k);
+}
+
+/// Whether a kernel whose name contains `fragment` was compiled.
+bool compiledKernel(const KernelHarness &harness, const std::string &fragment) {
+  for (const std::string &symbol : harness.loweredSymbols())
+    if (symbol.find(fragment) != std::string::npos)
+      return true;
+  return false;
+}
+
 TEST_P(AmxMatmul, IsAsAccurateAsF32) {
   if (!KernelHarness::amxAvailable())
     GTEST_SKIP() << "no AMX-BF16 on this machine";
@@ -226,17 +240,13 @@ TEST_P(AmxMatmul, IsAsAccurateAsF32) {
   std::vector<uint8_t> weights;
   std::vector<float> decoded;
   randomWeight(c.format, n, k, rng, weights, decoded);
-  std::string source = matmulSource(
-      "!tfm.weight<" + std::to_string(n) + "x" + std::to_string(k) + ", " + c.name + ">", n, k);
+  std::string source = amxCaseSource(c);
   KernelHarness amx, f32;
   amx.amx = true;
   ASSERT_TRUE(amx.compile(source)) << amx.error();
   ASSERT_TRUE(f32.compile(source)) << f32.error();
   // The AMX kernel, not the f32 fallback, is what runs.
-  bool usedAmx = false;
-  for (const std::string &symbol : amx.loweredSymbols())
-    usedAmx |= symbol.find("_amx") != std::string::npos;
-  EXPECT_TRUE(usedAmx) << c.name;
+  EXPECT_TRUE(compiledKernel(amx, "_amx")) << c.name;
   auto runAmx = (MatmulFn)amx.lookup("run"), runF32 = (MatmulFn)f32.lookup("run");
   ASSERT_TRUE(runAmx && runF32);
   double worstAmx = 0, worstF32 = 0;
@@ -310,13 +320,8 @@ TEST_P(AmxInt8Matmul, MatchesRoundedActivations) {
   randomWeight(c.format, n, k, rng, weights, decoded);
   KernelHarness harness;
   harness.amx = harness.amxInt8 = true;
-  ASSERT_TRUE(harness.compile(matmulSource(
-      "!tfm.weight<" + std::to_string(n) + "x" + std::to_string(k) + ", " + c.name + ">", n, k)))
-      << harness.error();
-  bool usedInt8 = false;
-  for (const std::string &symbol : harness.loweredSymbols())
-    usedInt8 |= symbol.find("_amx8") != std::string::npos;
-  EXPECT_TRUE(usedInt8) << c.name;
+  ASSERT_TRUE(harness.compile(amxCaseSource(c))) << harness.error();
+  EXPECT_TRUE(compiledKernel(harness, "_amx8")) << c.name;
   auto run = (MatmulFn)harness.lookup("run");
   ASSERT_TRUE(run);
   double worstRounded = 0, leastExact = 1;
