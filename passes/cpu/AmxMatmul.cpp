@@ -197,8 +197,9 @@ int64_t unpackedRowBytes(AmxMode mode, int64_t k, bool withMins) {
 
 bool hasMins(StorageType storage) { return storage == StorageType::q4_k; }
 
-/// Weight rows unpacked together: as many as fit 1 MiB of L2 as bf16, so
-/// every 16 activation rows fetched serve them all.
+/// Weight rows unpacked together: as many as fit 1 MiB of L2 as `mode`
+/// unpacks them (up to 256), so every 16 activation rows fetched serve them
+/// all.
 int64_t groupRows(AmxMode mode, int64_t n, int64_t k, bool withMins) {
   int64_t cap = std::max<int64_t>(
       kPairRows, kUnpackStackBytes / unpackedRowBytes(mode, k, withMins) / kPairRows * kPairRows);
@@ -332,6 +333,12 @@ struct ProductOutput {
   Value y, first, rowsEnd;
   OutputRow outputRow;
   ColumnBias bias;
+
+  /// How many of the packed rows [m0, m0 + span) are below rowsEnd.
+  Value rowsFrom(ImplicitLocOpBuilder &b, Value m0, int64_t span) const {
+    Value left = arith::SubIOp::create(b, arith::MaxUIOp::create(b, rowsEnd, m0), m0);
+    return arith::MinUIOp::create(b, constIndex(b, span), left);
+  }
 };
 
 /// The exact products of an unpacked group with the packed activation tiles
@@ -343,15 +350,10 @@ void emitPartProducts(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
   Value zero = constIndex(pb, 0), one = constIndex(pb, 1);
   Value tileRows = constIndex(pb, kTileRows);
   int64_t tileRuns = kParts * (k / 2);
-  bool withMins = bool(unpacked.negMins);
   auto operandTile = amx::TileType::get({kTileRows, kBlock}, bf16);
   auto productTile = amx::TileType::get({kTileRows, kTileRows}, f32);
   VectorType lanes = vec(kTileRows, f32);
   Value zeros = arith::ConstantOp::create(pb, DenseElementsAttr::get(lanes, pb.getF32FloatAttr(0)));
-  Value ints = unpacked.ints, scales = unpacked.scales, negMins = unpacked.negMins;
-  Value y = out.y, first = out.first, rowsEnd = out.rowsEnd;
-  OutputRow outputRow = out.outputRow;
-  ColumnBias bias = out.bias;
   auto align = pb.getI64IntegerAttr(64);
   auto accType = MemRefType::get({kPairRows, kActivationTiles * kTileRows}, f32);
   Value acc = memref::AllocaOp::create(pb, accType, ValueRange{}, align);
@@ -374,7 +376,7 @@ void emitPartProducts(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
         // c[h][u]: weight tile h times activation tile u.
         Value a[2], c[2][kActivationTiles];
         for (int64_t h = 0; h < 2; ++h) {
-          a[h] = amx::TileLoadOp::create(lb, operandTile, ints,
+          a[h] = amx::TileLoadOp::create(lb, operandTile, unpacked.ints,
                                          ValueRange{offset(lb, pair, h * kTileRows), k0});
           for (int64_t u = 0; u < kActivationTiles; ++u)
             c[h][u] = amx::TileZeroOp::create(lb, productTile);
@@ -397,18 +399,19 @@ void emitPartProducts(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
           Value rowIndex = constIndex(lb, r);
           Value weightRow = offset(lb, pair, r);
           Value scale = vector::BroadcastOp::create(
-              lb, lanes, memref::LoadOp::create(lb, scales, ValueRange{block, weightRow}));
+              lb, lanes, memref::LoadOp::create(lb, unpacked.scales, ValueRange{block, weightRow}));
           Value negMin;
-          if (withMins)
+          if (unpacked.negMins)
             negMin = vector::BroadcastOp::create(
-                lb, lanes, memref::LoadOp::create(lb, negMins, ValueRange{block, weightRow}));
+                lb, lanes,
+                memref::LoadOp::create(lb, unpacked.negMins, ValueRange{block, weightRow}));
           for (int64_t u = 0; u < kActivationTiles; ++u) {
             Value column = constIndex(lb, u * kTileRows);
             Value sum = vector::FMAOp::create(
                 lb, scale, vector::LoadOp::create(lb, lanes, products, ValueRange{rowIndex, column}),
                 vector::LoadOp::create(lb, lanes, acc, ValueRange{rowIndex, column}));
             // Minus the minimum times the activations' block sums.
-            if (withMins)
+            if (negMin)
               sum = vector::FMAOp::create(
                   lb, negMin,
                   vector::LoadOp::create(lb, lanes, packed.sums,
@@ -420,24 +423,22 @@ void emitPartProducts(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
         return SmallVector<Value>{};
       });
       // acc is [weight row, activation row]: y takes it transposed.
-      Value column0 = arith::AddIOp::create(mb, first, pair);
+      Value column0 = arith::AddIOp::create(mb, out.first, pair);
       SmallVector<Value> columns, biases;
       for (int64_t r = 0; r < kPairRows; ++r) {
         columns.push_back(offset(mb, column0, r));
-        if (bias)
-          biases.push_back(bias(mb, columns.back()));
+        if (out.bias)
+          biases.push_back(out.bias(mb, columns.back()));
       }
-      Value rowsLeft = arith::SubIOp::create(mb, arith::MaxUIOp::create(mb, rowsEnd, m0), m0);
-      Value count = arith::MinUIOp::create(
-          mb, constIndex(mb, kActivationTiles * kTileRows), rowsLeft);
+      Value count = out.rowsFrom(mb, m0, kActivationTiles * kTileRows);
       buildForLoop(mb, zero, count, one, ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value i,
                                                            ValueRange) {
-        Value yRow = outputRow(lb, arith::AddIOp::create(lb, m0, i));
+        Value yRow = out.outputRow(lb, arith::AddIOp::create(lb, m0, i));
         for (int64_t r = 0; r < kPairRows; ++r) {
           Value v = memref::LoadOp::create(lb, acc, ValueRange{constIndex(lb, r), i});
-          if (bias)
+          if (out.bias)
             v = arith::AddFOp::create(lb, v, biases[r]);
-          memref::StoreOp::create(lb, v, y, ValueRange{yRow, columns[r]});
+          memref::StoreOp::create(lb, v, out.y, ValueRange{yRow, columns[r]});
         }
         return SmallVector<Value>{};
       });
@@ -474,8 +475,8 @@ void emitInt8Products(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
   Value products = memref::AllocaOp::create(
       pb, MemRefType::get({2 * kInt8BlocksInFlight * kTileRows, kTileRows}, i32), ValueRange{},
       align);
-  Value staged =
-      memref::AllocaOp::create(pb, MemRefType::get({kTileRows, kTileRows}, f32), ValueRange{}, align);
+  Value staged = memref::AllocaOp::create(pb, MemRefType::get({kTileRows, kTileRows}, f32),
+                                          ValueRange{}, align);
 
   buildForLoop(pb, tile0, tileEnd, one, ValueRange{}, [&](ImplicitLocOpBuilder &tb, Value t,
                                                           ValueRange) {
@@ -496,11 +497,10 @@ void emitInt8Products(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
           activations.push_back(amx::TileLoadOp::create(
               lb, activationTile, packed.ints,
               ValueRange{m0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock))}));
-          weights.push_back(amx::TileLoadOp::create(
-              lb, weightTile, unpacked.bytes,
-              ValueRange{arith::AddIOp::create(
-                             lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock / 4))),
-                         zero}));
+          Value run = arith::AddIOp::create(
+              lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock / 4)));
+          weights.push_back(
+              amx::TileLoadOp::create(lb, weightTile, unpacked.bytes, ValueRange{run, zero}));
         }
         for (int64_t u = 0; u < count; ++u)
           results.push_back(amx::TileZeroOp::create(lb, productTile));
@@ -587,9 +587,7 @@ void emitInt8Products(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
       }
       for (int64_t i = 0; i < kTileRows; ++i)
         vector::StoreOp::create(wb, sums[i], staged, ValueRange{constIndex(wb, i), zero});
-      Value rowsLeft =
-          arith::SubIOp::create(wb, arith::MaxUIOp::create(wb, out.rowsEnd, m0), m0);
-      Value count = arith::MinUIOp::create(wb, tileRows, rowsLeft);
+      Value count = out.rowsFrom(wb, m0, kTileRows);
       buildForLoop(wb, zero, count, one, ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value i,
                                                            ValueRange) {
         Value v = vector::LoadOp::create(lb, lanes, staged, ValueRange{i, zero});

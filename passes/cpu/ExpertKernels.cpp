@@ -138,7 +138,8 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
   if (!hasAmxMatmul(weight, n, shape[2]))
     amx = AmxMode::off;
   std::string name = "lmc_expert_matmul_" + weight.key() + "_s" + std::to_string(slots) +
-                     (sharedInput ? "_shared" : "") + (bias ? "_bias" : "") + getAmxKernelSuffix(amx).str();
+                     (sharedInput ? "_shared" : "") + (bias ? "_bias" : "") +
+                     getAmxKernelSuffix(amx).str();
   return getOrCreateKernel(builder, module, name, args, [&](ImplicitLocOpBuilder &b,
                                                             ValueRange a) {
     Value x = a[0], ids = a[1], y = a[2];
