@@ -1,8 +1,10 @@
 //===- CPUOps.td - lmc_cpu: what CPU kernels need of the runtime -*- tablegen -*-===//
 //
 // The ops here stand for services of the lmc runtime that generated CPU code
-// uses. They survive until the conversion to the LLVM dialect, which turns
-// them into calls to the runtime's C ABI (runtime/ModelABI.h).
+// uses, and for x86 instructions kernels need that the vector dialects have
+// no op for. They survive until the conversion to the LLVM dialect, which
+// turns them into calls to the runtime's C ABI (runtime/ModelABI.h) and into
+// LLVM's x86 intrinsics.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LMC_DIALECTS_CPU_CPUOPS_TD
@@ -10,6 +12,7 @@
 
 include "mlir/IR/OpBase.td"
 include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def CPU_Dialect : Dialect {
   let name = "lmc_cpu";
@@ -34,6 +37,29 @@ def CPU_ParallelCallOp : Op<CPU_Dialect, "parallel_call", [
                        Index:$count);
   let assemblyFormat = [{
     $callee `(` $captures `)` `count` $count attr-dict `:` `(` type($captures) `)`
+  }];
+}
+
+def CPU_DotBytesOp : Op<CPU_Dialect, "dot_bytes", [Pure,
+    AllTypesMatch<["unsigned_bytes", "signed_bytes"]>,
+    TypesMatchWith<"the result has a lane per four bytes", "unsigned_bytes", "result",
+                   "::mlir::VectorType::get({::llvm::cast<::mlir::VectorType>($_self)"
+                   ".getNumElements() / 4}, ::mlir::IntegerType::get($_self.getContext(), 32))">]> {
+  let summary = "sums of four products of unsigned and signed bytes";
+  let description = [{
+    ```mlir
+    %s = lmc_cpu.dot_bytes %u, %v : vector<64xi8> -> vector<16xi32>
+    ```
+    Lane i of the result is the sum over j < 4 of `%u[4i + j]` read as an
+    unsigned byte times `%v[4i + j]` read as a signed one, exactly (no
+    saturation). AVX-512 VNNI's vpdpbusd with a zero accumulator; the target
+    must have AVX512-VNNI (and AVX512-VL for 32 bytes).
+  }];
+  let arguments = (ins VectorOfLengthAndType<[32, 64], [I8]>:$unsigned_bytes,
+                       VectorOfLengthAndType<[32, 64], [I8]>:$signed_bytes);
+  let results = (outs VectorOfLengthAndType<[8, 16], [I32]>:$result);
+  let assemblyFormat = [{
+    $unsigned_bytes `,` $signed_bytes attr-dict `:` type($unsigned_bytes) `->` type($result)
   }];
 }
 

@@ -10,6 +10,9 @@
 // value). @body must carry `llvm.emit_c_interface` (lmc-outline-parallel sets
 // it), so func-to-llvm provides `_mlir_ciface_body`.
 //
+// `lmc_cpu.dot_bytes` becomes a call of the x86 intrinsic
+// llvm.x86.avx512.vpdpbusd.{256,512}.
+//
 //===----------------------------------------------------------------------===//
 #include "dialects/cpu/CPUDialect.h"
 
@@ -129,13 +132,31 @@ struct ParallelCallOpLowering : ConvertOpToLLVMPattern<ParallelCallOp> {
   }
 };
 
+struct DotBytesOpLowering : ConvertOpToLLVMPattern<DotBytesOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+
+  LogicalResult
+  matchAndRewrite(DotBytesOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<VectorType>(op.getType());
+    int64_t bits = 32 * type.getNumElements();
+    Value zero = LLVM::ZeroOp::create(rewriter, op.getLoc(), type);
+    auto call = LLVM::CallIntrinsicOp::create(
+        rewriter, op.getLoc(), type,
+        rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd." + std::to_string(bits)),
+        ValueRange{zero, adaptor.getUnsignedBytes(), adaptor.getSignedBytes()});
+    rewriter.replaceOp(op, call.getResults());
+    return success();
+  }
+};
+
 struct CPUToLLVMInterface : ConvertToLLVMPatternInterface {
   using ConvertToLLVMPatternInterface::ConvertToLLVMPatternInterface;
   void populateConvertToLLVMConversionPatterns(
       ConversionTarget &target, LLVMTypeConverter &typeConverter,
       RewritePatternSet &patterns) const final {
     target.addIllegalDialect<CPUDialect>();
-    patterns.add<ParallelCallOpLowering>(typeConverter);
+    patterns.add<ParallelCallOpLowering, DotBytesOpLowering>(typeConverter);
   }
 };
 } // namespace
