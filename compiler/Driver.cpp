@@ -193,6 +193,7 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
   pipeline.fuse = false; // done above
   pipeline.amx = options.amx && hostHasAmx();
   pipeline.amxInt8 = options.prefillActivations == "int8" && hostHasAmxInt8();
+  pipeline.int8Rows = options.decodeActivations == "int8" && hostHasAvx512Vnni();
   buildCPUPipeline(lowering, pipeline);
   if (failed(lowering.run(module))) {
     error = errors.take("lowering to LLVM failed");

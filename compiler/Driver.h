@@ -22,6 +22,10 @@ struct CompileOptions {
   /// their activations to int8 per 32 elements, as llama.cpp does, on AMX-INT8
   /// tiles (faster; where the host has no AMX-INT8 nothing changes).
   std::string prefillActivations = "f32";
+  /// --decode-activations: "f32" (exact) or "int8": products of few rows
+  /// (decode) round their activations the same way and multiply with AVX-512
+  /// VNNI (where the host has no AVX512-VNNI nothing changes).
+  std::string decodeActivations = "f32";
   /// --kv-type: what the KV cache stores, "f32" (exact) or "f16" (half the
   /// bytes attention reads; llama.cpp's default).
   std::string kvType = "f32";

@@ -22,12 +22,19 @@ bool lmc::hostHasAmxInt8() {
   return hostHasAmx() && llvm::sys::getHostCPUFeatures().lookup("amx-int8");
 }
 
+bool lmc::hostHasAvx512Vnni() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512vnni") && features.lookup("avx512vl") &&
+         features.lookup("avx512bw");
+}
+
 void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
   ConvertTfmToCPUOptions lowering;
   lowering.amx = options.amx;
   lowering.amxInt8 = options.amxInt8;
+  lowering.int8Rows = options.int8Rows;
   pm.addPass(createConvertTfmToCPU(lowering));
   pm.addPass(createLmcApproximateMath());
   pm.addPass(createCanonicalizerPass());

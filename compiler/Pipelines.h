@@ -16,12 +16,17 @@ struct CPUPipelineOptions {
   /// With `amx`, round those products' activations to int8 and multiply on
   /// int8 tiles (the target must have AMX-INT8).
   bool amxInt8 = false;
+  /// Round the activations of few-row products (decode) to int8 and
+  /// multiply with AVX-512 VNNI (the target must have AVX512-VNNI).
+  bool int8Rows = false;
 };
 
 /// Whether the host CPU (code is generated for it) has AMX with bf16 tiles.
 bool hostHasAmx();
 /// Whether it also has AMX int8 tiles.
 bool hostHasAmxInt8();
+/// Whether it has AVX-512 VNNI (vpdpbusd on 512-bit vectors).
+bool hostHasAvx512Vnni();
 
 /// tfm -> LLVM dialect for x86-64, on a builtin.module pass manager.
 void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &options);

@@ -126,9 +126,9 @@ struct EmbeddingOpLowering : OpConversionPattern<EmbeddingOp> {
 };
 
 struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
-  MatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, AmxMode amx)
-      : OpConversionPattern(converter, ctx), amx(amx) {}
-  AmxMode amx;
+  MatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, ProductModes modes)
+      : OpConversionPattern(converter, ctx), modes(modes) {}
+  ProductModes modes;
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -143,7 +143,7 @@ struct MatmulOpLowering : OpConversionPattern<MatmulOp> {
                           MemRefType::get({ShapedType::kDynamic, access->type().getShape()[0]},
                                           rewriter.getF32Type()),
                           rows);
-    auto kernel = getMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(), *access, amx);
+    auto kernel = getMatmulKernel(rewriter, op->getParentOfType<ModuleOp>(), *access, modes);
     if (failed(callWithWeight(rewriter, loc, op, kernel, {x, y}, op.getWeight(),
                               adaptor.getWeight())))
       return failure();
@@ -726,9 +726,11 @@ struct ConvertTfmToCPUPass
         ReshapeOpLowering, TransposeOpLowering, SliceOpLowering,
         LastRowsOpLowering, ConcatOpLowering, RepeatInterleaveOpLowering>(
         typeConverter, ctx);
-    AmxMode amxMode = !amx ? AmxMode::off : amxInt8 ? AmxMode::int8 : AmxMode::exact;
-    patterns.add<MatmulOpLowering>(typeConverter, ctx, amxMode);
-    populateExpertLoweringPatterns(typeConverter, patterns, amxMode);
+    ProductModes modes;
+    modes.amx = !amx ? AmxMode::off : amxInt8 ? AmxMode::int8 : AmxMode::exact;
+    modes.int8Rows = int8Rows;
+    patterns.add<MatmulOpLowering>(typeConverter, ctx, modes);
+    populateExpertLoweringPatterns(typeConverter, patterns, modes);
     populateMLALoweringPatterns(typeConverter, patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns)))) {
       signalPassFailure();

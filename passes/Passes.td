@@ -111,7 +111,12 @@ def ConvertTfmToCPU : Pass<"convert-tfm-to-cpu", "::mlir::ModuleOp"> {
     Option<"amxInt8", "amx-int8", "bool", /*default=*/"false",
            "With amx: round the activations of those products to int8 per 32 "
            "elements, as llama.cpp does, and multiply on AMX-INT8 tiles "
-           "(faster, ~2 % rms logit error); the target must have AMX-INT8">
+           "(faster, ~2 % rms logit error); the target must have AMX-INT8">,
+    Option<"int8Rows", "int8-rows", "bool", /*default=*/"false",
+           "Round the activations of products with few rows (decode) to "
+           "int8 per 32 elements, as llama.cpp does, and multiply them by "
+           "block-quantized weights with AVX-512 VNNI; the target must have "
+           "AVX512-VNNI">
   ];
   let dependentDialects = [
     "::mlir::amx::AMXDialect",

@@ -1,5 +1,6 @@
 //===- AmxMatmul.cpp - prefill products on AMX tiles -----------------------===//
 #include "passes/cpu/AmxMatmul.h"
+#include "passes/cpu/ActivationQuantization.h"
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/WeightDecoding.h"
 
@@ -21,7 +22,7 @@ namespace {
 /// Rows of every tile, and f32 columns of the product tile.
 constexpr int64_t kTileRows = 16;
 /// Elements of a Q8_0 block: the bf16 columns of a weight tile.
-constexpr int64_t kBlock = 32;
+constexpr int64_t kBlock = kActivationBlock;
 /// bf16 parts an f32 activation is split into.
 constexpr int64_t kParts = 3;
 /// Weight rows multiplied together: two weight tiles share each activation
@@ -112,33 +113,19 @@ void emitPackRowParts(ImplicitLocOpBuilder &b, Value x, const PackedActivations 
   });
 }
 
-/// Rounds x[source] to int8 per 32-element block at packed row r, as
-/// llama.cpp's Q8_0 does: factor d = max |x| / 127 (stored rounded to f16),
-/// q = round(x / d) to nearest even.
+/// Rounds x[source] to int8 per 32-element block at packed row r
+/// (quantizeBlock).
 void emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, const PackedActivations &packed,
                      int64_t k, Value source, Value r) {
-  Type f32 = b.getF32Type();
-  VectorType values = vec(kBlock, f32);
+  VectorType values = vec(kBlock, b.getF32Type());
   buildForLoop(b, constIndex(b, 0), constIndex(b, k), constIndex(b, kBlock), ValueRange{},
                [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
-    Value v = vector::LoadOp::create(lb, values, x, ValueRange{source, c});
-    Value amax = vector::ReductionOp::create(lb, vector::CombiningKind::MAXNUMF,
-                                             math::AbsFOp::create(lb, v));
-    Value d = arith::DivFOp::create(lb, amax, constF32(lb, 127.0f));
-    Value zero = constF32(lb, 0.0f);
-    Value nonzero = arith::CmpFOp::create(lb, arith::CmpFPredicate::OGT, d, zero);
-    Value inverse = arith::SelectOp::create(
-        lb, nonzero, arith::DivFOp::create(lb, constF32(lb, 1.0f), d), zero);
-    Value scaled = arith::MulFOp::create(lb, v, vector::BroadcastOp::create(lb, values, inverse));
-    Value rounded = math::RoundEvenOp::create(lb, scaled);
-    Value q = arith::FPToSIOp::create(lb, vec(kBlock, lb.getI8Type()), rounded);
-    vector::StoreOp::create(lb, q, packed.ints, ValueRange{r, c});
-    Value half = arith::TruncFOp::create(lb, lb.getF16Type(), d);
-    Value stored = arith::ExtFOp::create(lb, f32, half);
+    QuantizedBlock q = quantizeBlock(lb, vector::LoadOp::create(lb, values, x, ValueRange{source, c}));
+    vector::StoreOp::create(lb, q.ints, packed.ints, ValueRange{r, c});
     Value block = arith::DivUIOp::create(lb, c, constIndex(lb, kBlock));
-    memref::StoreOp::create(lb, stored, packed.scales, ValueRange{block, r});
+    memref::StoreOp::create(lb, q.factor, packed.scales, ValueRange{block, r});
     if (packed.sums)
-      memref::StoreOp::create(lb, arith::MulFOp::create(lb, stored, reduceAdd(lb, rounded)),
+      memref::StoreOp::create(lb, arith::MulFOp::create(lb, q.factor, reduceAdd(lb, q.rounded)),
                               packed.sums, ValueRange{block, r});
     return SmallVector<Value>{};
   });

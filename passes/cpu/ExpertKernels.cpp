@@ -125,7 +125,8 @@ func::FuncOp lmc::cpu::getTopKKernel(OpBuilder &builder, ModuleOp module, int64_
 
 func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module,
                                              const WeightAccess &weight, int64_t slots,
-                                             bool sharedInput, WeightType bias, AmxMode amx) {
+                                             bool sharedInput, WeightType bias,
+                                             ProductModes requested) {
   MLIRContext *ctx = module.getContext();
   ArrayRef<int64_t> shape = weight.type().getShape();
   int64_t experts = shape[0], n = shape[1];
@@ -135,11 +136,11 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
   if (bias)
     args.push_back(weightBytesType(ctx));
   weight.appendArgTypes(ctx, args);
-  if (!hasAmxMatmul(weight, n, shape[2]))
-    amx = AmxMode::off;
+  ProductModes modes = requested.supportedBy(weight, n, shape[2]);
+  AmxMode amx = modes.amx;
   std::string name = "lmc_expert_matmul_" + weight.key() + "_s" + std::to_string(slots) +
                      (sharedInput ? "_shared" : "") + (bias ? "_bias" : "") +
-                     getAmxKernelSuffix(amx).str();
+                     modes.kernelSuffix();
   return getOrCreateKernel(builder, module, name, args, [&](ImplicitLocOpBuilder &b,
                                                             ValueRange a) {
     Value x = a[0], ids = a[1], y = a[2];
@@ -210,8 +211,10 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
       return std::pair{begin, end};
     };
     // Row `row` of expert e times the pairs [begin, end), each row decoded
-    // once per group of up to four pairs.
-    auto rowProducts = [&](ImplicitLocOpBuilder &eb, Value e, Value row, Value begin, Value end) {
+    // once per group of up to four pairs; from `quantized` rows of x when
+    // given.
+    auto rowProducts = [&](ImplicitLocOpBuilder &eb, Value e, Value row, Value begin, Value end,
+                           const QuantizedRows *quantized = nullptr) {
       constexpr int64_t kGroup = 4;
       WeightRow weightRow = w.row(eb, e, row);
       Value biasValue = biasBytes ? biasOf(eb, e, row) : Value();
@@ -219,17 +222,26 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                        [&](ImplicitLocOpBuilder &tb, Value first, int64_t count) {
                          SmallVector<Value> xRows, yRows;
                          gatherProductRows(tb, pairRows, first, count, xRows, yRows);
-                         emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row, biasValue);
+                         if (quantized)
+                           emitInt8RowDotProducts(tb, w, weightRow, *quantized, xRows, y, yRows,
+                                                  row, biasValue);
+                         else
+                           emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row,
+                                              biasValue);
                        });
     };
     // Few pairs (decode): output features in parallel, every chosen expert's
     // row decoded in registers.
     auto emitRowPath = [&](ImplicitLocOpBuilder &rb) {
+      std::optional<QuantizedRows> quantized;
+      if (modes.int8Rows)
+        quantized = emitQuantizeRows(rb, x, memref::DimOp::create(rb, x, 0), shape[2],
+                                     getByteLayout(w.layout().storage).groupElems);
       buildParallelLoop(rb, constIndex(rb, n), [&](ImplicitLocOpBuilder &pb, Value row) {
         buildForLoop(pb, zero, constIndex(pb, experts), one, ValueRange{},
                      [&](ImplicitLocOpBuilder &eb, Value e, ValueRange) -> SmallVector<Value> {
                        auto [begin, end] = pairRange(eb, e);
-                       rowProducts(eb, e, row, begin, end);
+                       rowProducts(eb, e, row, begin, end, quantized ? &*quantized : nullptr);
                        return {};
                      });
       });

@@ -145,14 +145,14 @@ struct TopKOpLowering : OpConversionPattern<TopKOp> {
 FailureOr<Value> emitExpertMatmul(OpBuilder &b, Location loc, Operation *user, Value input,
                                   bool sharedInput, Value weight, Value weightBytes,
                                   Value flatIds, int64_t slots, Value bias, Value biasBytes,
-                                  AmxMode amx) {
+                                  ProductModes modes) {
   FailureOr<WeightAccess> access = getWeightAccess(user, weight);
   if (failed(access))
     return failure();
   Value pairs = dimOf(b, loc, flatIds, 0);
   Value y = allocBuffer(b, loc, rowsOf(b, access->type().getShape()[1]), pairs);
   auto kernel = getExpertMatmulKernel(b, user->getParentOfType<ModuleOp>(), *access, slots,
-                                      sharedInput, weightTypeOf(bias), amx);
+                                      sharedInput, weightTypeOf(bias), modes);
   SmallVector<Value> args{input, flatIds, y};
   if (biasBytes)
     args.push_back(biasBytes);
@@ -162,9 +162,9 @@ FailureOr<Value> emitExpertMatmul(OpBuilder &b, Location loc, Operation *user, V
 }
 
 struct ExpertMatmulOpLowering : OpConversionPattern<ExpertMatmulOp> {
-  ExpertMatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, AmxMode amx)
-      : OpConversionPattern(converter, ctx), amx(amx) {}
-  AmxMode amx;
+  ExpertMatmulOpLowering(const TypeConverter &converter, MLIRContext *ctx, ProductModes modes)
+      : OpConversionPattern(converter, ctx), modes(modes) {}
+  ProductModes modes;
   LogicalResult matchAndRewrite(ExpertMatmulOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -174,7 +174,7 @@ struct ExpertMatmulOpLowering : OpConversionPattern<ExpertMatmulOp> {
     FailureOr<Value> y = emitExpertMatmul(rewriter, loc, op,
                                           asRows(rewriter, loc, adaptor.getInput()), shared,
                                           op.getWeight(), adaptor.getWeight(), ids, slots,
-                                          Value(), Value(), amx);
+                                          Value(), Value(), modes);
     if (failed(y))
       return failure();
     rewriter.replaceOp(op,
@@ -204,9 +204,9 @@ struct ClampedSwiGLUOpLowering : OpConversionPattern<ClampedSwiGLUOp> {
 };
 
 struct MoeOpLowering : OpConversionPattern<MoeOp> {
-  MoeOpLowering(const TypeConverter &converter, MLIRContext *ctx, AmxMode amx)
-      : OpConversionPattern(converter, ctx), amx(amx) {}
-  AmxMode amx;
+  MoeOpLowering(const TypeConverter &converter, MLIRContext *ctx, ProductModes modes)
+      : OpConversionPattern(converter, ctx), modes(modes) {}
+  ProductModes modes;
   LogicalResult matchAndRewrite(MoeOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -252,7 +252,7 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
     auto product = [&](Value input, bool shared, Value w, Value wBytes, Value bias,
                        Value biasBytes) {
       return emitExpertMatmul(rewriter, loc, op, input, shared, w, wBytes, flatIds, k, bias,
-                              biasBytes, amx);
+                              biasBytes, modes);
     };
     FailureOr<Value> gOr = product(x, true, op.getGate(), adaptor.getGate(), op.getGateBias(),
                                    adaptor.getGateBias());
@@ -284,8 +284,8 @@ struct MoeOpLowering : OpConversionPattern<MoeOp> {
 } // namespace
 
 void lmc::cpu::populateExpertLoweringPatterns(const TypeConverter &converter,
-                                              RewritePatternSet &patterns, AmxMode amx) {
+                                              RewritePatternSet &patterns, ProductModes modes) {
   patterns.add<ClampOpLowering, TopKOpLowering, ClampedSwiGLUOpLowering, MaskedFillOpLowering,
                OneHotOpLowering, TakeAlongOpLowering>(converter, patterns.getContext());
-  patterns.add<ExpertMatmulOpLowering, MoeOpLowering>(converter, patterns.getContext(), amx);
+  patterns.add<ExpertMatmulOpLowering, MoeOpLowering>(converter, patterns.getContext(), modes);
 }

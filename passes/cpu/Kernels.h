@@ -30,10 +30,24 @@ enum class AmxMode {
 /// The kernel-name suffix of `mode` ("", "_amx", "_amx8").
 llvm::StringRef getAmxKernelSuffix(AmxMode mode);
 
-/// (x: [M, K], y: [M, N], w... of [N, K]): y = x w^T. Unless `amx` is off,
-/// many rows take the AMX path where the weight has one (AmxMatmul.h).
+/// How the kernels that multiply by a weight multiply: `amx` for many
+/// activation rows (prefill); with `int8Rows`, few rows (decode) are rounded
+/// to int8 per 32 elements and multiplied on AVX-512 VNNI
+/// (emitInt8RowDotProducts) instead of in f32.
+struct ProductModes {
+  AmxMode amx = AmxMode::off;
+  bool int8Rows = false;
+
+  /// The modes `weight` (n rows of k elements) has paths for.
+  ProductModes supportedBy(const WeightAccess &weight, int64_t n, int64_t k) const;
+  /// The kernel-name suffix: getAmxKernelSuffix, then "_vnni8" for int8Rows.
+  std::string kernelSuffix() const;
+};
+
+/// (x: [M, K], y: [M, N], w... of [N, K]): y = x w^T. Many rows take the
+/// AMX path where `modes` and the weight allow it (AmxMatmul.h).
 mlir::func::FuncOp getMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
-                                   const WeightAccess &weight, AmxMode amx = AmxMode::off);
+                                   const WeightAccess &weight, ProductModes modes = {});
 
 /// (ids: [T] i32, out: [T, D], table... of [V, D]): out[t] = table[ids[t]].
 mlir::func::FuncOp getEmbeddingKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
@@ -85,7 +99,8 @@ mlir::func::FuncOp getTopKKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
 /// slots when `sharedInput` (x has one row per token) and r = p otherwise.
 mlir::func::FuncOp getExpertMatmulKernel(mlir::OpBuilder &b, mlir::ModuleOp module,
                                          const WeightAccess &weight, int64_t slots,
-                                         bool sharedInput, tfm::WeightType bias, AmxMode amx);
+                                         bool sharedInput, tfm::WeightType bias,
+                                         ProductModes modes);
 
 /// The routing of `op`: (logits: [T, E] [, router bias: bytes of [E] f32]
 /// [, selection bias: bytes of [E] f32], ids: [T, k] i32, weights: [T, k]).

@@ -34,14 +34,21 @@ constexpr int64_t kMatmulRowTile = 4;
 
 /// y = x w^T one weight row at a time, each decoded once per 4 rows of x:
 /// the path for a few rows (decode) and the reference for the tiled one.
-void emitRowMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n, Value x,
-                   Value y, Value m) {
+/// With `int8`, x is first rounded to int8 (emitInt8RowDotProducts).
+void emitRowMatmul(ImplicitLocOpBuilder &b, const WeightReader &w, int64_t n, int64_t k, Value x,
+                   Value y, Value m, bool int8) {
+  std::optional<QuantizedRows> quantized;
+  if (int8)
+    quantized = emitQuantizeRows(b, x, m, k, getByteLayout(w.layout().storage).groupElems);
   buildParallelLoop(b, constIndex(b, n), [&](ImplicitLocOpBuilder &pb, Value n) {
     WeightRow row = w.row(pb, Value(), n);
     buildGroupedLoop(pb, constIndex(pb, 0), m, kMatmulRowTile,
                      [&](ImplicitLocOpBuilder &lb, Value m0, int64_t count) {
                        SmallVector<Value> rows = consecutiveIndices(lb, m0, count);
-                       emitRowDotProducts(lb, w, row, x, rows, y, rows, n);
+                       if (quantized)
+                         emitInt8RowDotProducts(lb, w, row, *quantized, rows, y, rows, n);
+                       else
+                         emitRowDotProducts(lb, w, row, x, rows, y, rows, n);
                      });
   });
 }
@@ -72,34 +79,46 @@ void emitTiledMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
 }
 } // namespace
 
+lmc::cpu::ProductModes lmc::cpu::ProductModes::supportedBy(const WeightAccess &weight, int64_t n,
+                                                             int64_t k) const {
+  ProductModes supported;
+  if (hasAmxMatmul(weight, n, k))
+    supported.amx = amx;
+  supported.int8Rows = int8Rows && hasInt8RowDotProducts(weight);
+  return supported;
+}
+
+std::string lmc::cpu::ProductModes::kernelSuffix() const {
+  return getAmxKernelSuffix(amx).str() + (int8Rows ? "_vnni8" : "");
+}
+
 func::FuncOp lmc::cpu::getMatmulKernel(OpBuilder &builder, ModuleOp module,
-                                       const WeightAccess &weight, AmxMode amx) {
+                                       const WeightAccess &weight, ProductModes requested) {
   int64_t n = weight.type().getShape()[0], k = weight.type().getShape()[1];
   MLIRContext *ctx = module.getContext();
   SmallVector<Type> args{activationType(ctx, {k}), activationType(ctx, {n})};
   weight.appendArgTypes(ctx, args);
   std::optional<WeightTiling> tiling = WeightTiling::get(n, k);
-  if (!hasAmxMatmul(weight, n, k))
-    amx = AmxMode::off;
+  ProductModes modes = requested.supportedBy(weight, n, k);
   return getOrCreateKernel(
-      builder, module, "lmc_matmul_" + weight.key() + getAmxKernelSuffix(amx).str(), args,
+      builder, module, "lmc_matmul_" + weight.key() + modes.kernelSuffix(), args,
       [&](ImplicitLocOpBuilder &b, ValueRange a) {
         Value x = a[0], y = a[1];
         WeightReader w(weight, a.drop_front(2));
         Value m = memref::DimOp::create(b, x, 0);
         if (!tiling) {
-          emitRowMatmul(b, w, n, x, y, m);
+          emitRowMatmul(b, w, n, k, x, y, m, modes.int8Rows);
           return;
         }
         emitByRowCount(
             b, m,
             [&](ImplicitLocOpBuilder &tb) {
-              if (amx != AmxMode::off)
-                emitAmxMatmul(tb, amx, w, n, k, x, y, m);
+              if (modes.amx != AmxMode::off)
+                emitAmxMatmul(tb, modes.amx, w, n, k, x, y, m);
               else
                 emitTiledMatmul(tb, w, *tiling, x, y, m);
             },
-            [&](ImplicitLocOpBuilder &rb) { emitRowMatmul(rb, w, n, x, y, m); });
+            [&](ImplicitLocOpBuilder &rb) { emitRowMatmul(rb, w, n, k, x, y, m, modes.int8Rows); });
       });
 }
 

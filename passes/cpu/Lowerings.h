@@ -9,10 +9,10 @@ namespace lmc::cpu {
 
 /// Mixture-of-experts ops: tfm.top_k, tfm.expert_matmul, tfm.clamp,
 /// tfm.clamped_swiglu, the routing helpers tfm.one_hot, tfm.masked_fill,
-/// tfm.take_along, and the fused tfm.moe. Unless `amx` is off, prefill
-/// expert products of formats that have it run on AMX tiles.
+/// tfm.take_along, and the fused tfm.moe. Expert products multiply as
+/// `modes` says, where the weights' formats allow.
 void populateExpertLoweringPatterns(const mlir::TypeConverter &converter,
-                                    mlir::RewritePatternSet &patterns, AmxMode amx);
+                                    mlir::RewritePatternSet &patterns, ProductModes modes);
 
 /// Multi-head latent attention: tfm.head_matmul, tfm.latent_attention.
 void populateMLALoweringPatterns(const mlir::TypeConverter &converter,

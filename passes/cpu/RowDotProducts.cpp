@@ -1,6 +1,7 @@
 //===- RowDotProducts.cpp - dot products of one weight row with activations ===//
 #include "passes/cpu/RowDotProducts.h"
 #include "passes/cpu/KernelBuilder.h"
+#include "dialects/cpu/CPUDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -93,6 +94,107 @@ void lmc::cpu::emitRowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w
     for (int64_t a = 1; a < accs; ++a)
       total = arith::AddFOp::create(b, total, sums[r * accs + a]);
     Value sum = reduceAdd(b, total);
+    if (bias)
+      sum = arith::AddFOp::create(b, sum, bias);
+    memref::StoreOp::create(b, sum, y, ValueRange{yRows[r], n});
+  }
+}
+
+/// The factor of each i32 lane of chunk `chunk` (lane l sums elements
+/// chunk * width + 4l ..+3) picked from the block's group factors.
+static Value laneFactors(ImplicitLocOpBuilder &b, Value groupFactors, int64_t chunk,
+                         int64_t width, int64_t groupElems) {
+  SmallVector<int64_t> order;
+  for (int64_t l = 0; l < width / 4; ++l)
+    order.push_back((chunk * width + 4 * l) / groupElems);
+  return vector::ShuffleOp::create(b, groupFactors, groupFactors, order);
+}
+
+bool lmc::cpu::hasInt8RowDotProducts(const WeightAccess &weight) {
+  return hasByteDecoding(weight.type().getStorage()) && !weight.scales;
+}
+
+void lmc::cpu::emitInt8RowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w,
+                                      const WeightRow &row, const QuantizedRows &x,
+                                      ArrayRef<Value> xRows, Value y, ArrayRef<Value> yRows,
+                                      Value n, Value bias) {
+  const RowLayout &layout = w.layout();
+  ByteLayout bytes = getByteLayout(layout.storage);
+  assert(bytes.groupElems == x.groupElems && "activations quantized for another format");
+  int64_t width = bytes.chunkWidth;
+  int64_t groups = layout.blockElems / bytes.groupElems;
+  size_t rows = xRows.size();
+  int64_t accs = accumulatorsPerRow(rows);
+  int64_t unroll = std::max<int64_t>(1, accs / (layout.blockElems / width));
+  int64_t blocks = w.blocksPerRow();
+  int64_t unrolledBlocks = blocks / unroll * unroll;
+
+  Type f32 = b.getF32Type();
+  auto zeros = [&](int64_t lanes) -> Value {
+    return arith::ConstantOp::create(
+        b, DenseElementsAttr::get(VectorType::get({lanes}, f32), b.getF32FloatAttr(0.0f)));
+  };
+  VectorType laneType = VectorType::get({width / 4}, f32);
+  VectorType groupType = VectorType::get({groups}, f32);
+  VectorType byteType = VectorType::get({width}, b.getI8Type());
+  VectorType dotType = VectorType::get({width / 4}, b.getI32Type());
+  // Accumulator a of row r is state[r * accs + a], and its corrections
+  // (weight corrections times activation sums, one chain per unrolled
+  // block) state[(rows + r) * accs + a].
+  SmallVector<Value> init(rows * accs, zeros(width / 4));
+  init.append(rows * accs, zeros(groups));
+  auto blockLoop = [&](int64_t begin, int64_t end, int64_t step, ValueRange start) {
+    return buildForLoop(
+        b, constIndex(b, begin), constIndex(b, end), constIndex(b, step), start,
+        [&](ImplicitLocOpBuilder &lb, Value first, ValueRange current) {
+          SmallVector<Value> state(current);
+          prefetchAhead(lb, w, row, first, step);
+          int64_t chunkCount = 0;
+          for (int64_t u = 0; u < step; ++u) {
+            Value block = u == 0 ? first
+                                 : arith::AddIOp::create(lb, first, constIndex(lb, u)).getResult();
+            ByteFactors factors = w.decodeByteFactors(lb, row, block);
+            Value group0 = arith::MulIOp::create(lb, block, constIndex(lb, groups));
+            SmallVector<Value> combined;
+            for (size_t r = 0; r < rows; ++r) {
+              Value scales = vector::LoadOp::create(lb, groupType, x.factors,
+                                                    ValueRange{xRows[r], group0});
+              combined.push_back(arith::MulFOp::create(lb, factors.factors, scales));
+              Value sums = vector::LoadOp::create(lb, groupType, x.sums,
+                                                  ValueRange{xRows[r], group0});
+              Value &corrections = state[(rows + r) * accs + u % accs];
+              corrections = vector::FMAOp::create(lb, factors.corrections, sums, corrections);
+            }
+            Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
+            w.decodeBytes(lb, row, block, [&](int64_t chunk, Value weights) {
+              Value k = chunk == 0 ? k0
+                                   : arith::AddIOp::create(lb, k0, constIndex(lb, chunk * width))
+                                         .getResult();
+              int64_t a = chunkCount++ % accs;
+              for (size_t r = 0; r < rows; ++r) {
+                Value xs = vector::LoadOp::create(lb, byteType, x.ints, ValueRange{xRows[r], k});
+                Value dots = arith::SIToFPOp::create(
+                    lb, laneType, lmc::cpu::DotBytesOp::create(lb, dotType, weights, xs));
+                Value scale = laneFactors(lb, combined[r], chunk, width, bytes.groupElems);
+                state[r * accs + a] = vector::FMAOp::create(lb, dots, scale, state[r * accs + a]);
+              }
+            });
+          }
+          return state;
+        });
+  };
+  SmallVector<Value> sums(blockLoop(0, unrolledBlocks, unroll, init));
+  if (unrolledBlocks < blocks) {
+    ValueRange tail = blockLoop(unrolledBlocks, blocks, 1, sums);
+    sums.assign(tail.begin(), tail.end());
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    Value total = sums[r * accs], corrections = sums[(rows + r) * accs];
+    for (int64_t a = 1; a < accs; ++a) {
+      total = arith::AddFOp::create(b, total, sums[r * accs + a]);
+      corrections = arith::AddFOp::create(b, corrections, sums[(rows + r) * accs + a]);
+    }
+    Value sum = arith::SubFOp::create(b, reduceAdd(b, total), reduceAdd(b, corrections));
     if (bias)
       sum = arith::AddFOp::create(b, sum, bias);
     memref::StoreOp::create(b, sum, y, ValueRange{yRows[r], n});

@@ -9,6 +9,7 @@
 #ifndef LMC_PASSES_CPU_ROWDOTPRODUCTS_H
 #define LMC_PASSES_CPU_ROWDOTPRODUCTS_H
 
+#include "passes/cpu/ActivationQuantization.h"
 #include "passes/cpu/WeightAccess.h"
 
 namespace lmc::cpu {
@@ -20,6 +21,22 @@ void emitRowDotProducts(mlir::ImplicitLocOpBuilder &b, const WeightReader &w,
                         llvm::ArrayRef<mlir::Value> xRows,
                         mlir::Value y, llvm::ArrayRef<mlir::Value> yRows,
                         mlir::Value n, mlir::Value bias = {});
+
+/// Whether emitInt8RowDotProducts reads `weight`: hasByteDecoding formats
+/// whose blocks hold their own factors.
+bool hasInt8RowDotProducts(const WeightAccess &weight);
+
+/// emitRowDotProducts on activations rounded to int8 (`x`, quantized in
+/// groups of getByteLayout(storage).groupElems), for hasByteDecoding
+/// weights: each chunk's unsigned weight bytes times the activations' signed
+/// ones on AVX-512 VNNI (vpdpbusd, sums of four products in i32 lanes),
+/// scaled in f32 by the groups' weight and activation factors, less each
+/// group's correction times its activation sum.
+void emitInt8RowDotProducts(mlir::ImplicitLocOpBuilder &b, const WeightReader &w,
+                            const WeightRow &row, const QuantizedRows &x,
+                            llvm::ArrayRef<mlir::Value> xRows, mlir::Value y,
+                            llvm::ArrayRef<mlir::Value> yRows, mlir::Value n,
+                            mlir::Value bias = {});
 
 } // namespace lmc::cpu
 

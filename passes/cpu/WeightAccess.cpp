@@ -259,18 +259,30 @@ Value WeightReader::blockScale(ImplicitLocOpBuilder &b, const WeightRow &r, Valu
                                 memref::LoadOp::create(b, scaleBytes, ValueRange{at}));
 }
 
+Value WeightReader::blockBase(ImplicitLocOpBuilder &b, const WeightRow &r, Value block) const {
+  return arith::AddIOp::create(
+      b, r.base, arith::MulIOp::create(b, block, constIndex(b, rowLayout.blockBytes)));
+}
+
 void WeightReader::decode(ImplicitLocOpBuilder &b, const WeightRow &r, Value block,
                           function_ref<void(int64_t, Value)> consume) const {
-  Value blockBase = arith::AddIOp::create(
-      b, r.base, arith::MulIOp::create(b, block, constIndex(b, rowLayout.blockBytes)));
-  decodeBlock(b, rowLayout, dataBytes, blockBase, consume, blockScale(b, r, block));
+  decodeBlock(b, rowLayout, dataBytes, blockBase(b, r, block), consume, blockScale(b, r, block));
 }
 
 void WeightReader::decodeIntegers(ImplicitLocOpBuilder &b, const WeightRow &r, Value block,
                                   IntegerConsumer consume) const {
-  Value blockBase = arith::AddIOp::create(
-      b, r.base, arith::MulIOp::create(b, block, constIndex(b, rowLayout.blockBytes)));
-  decodeBlockIntegers(b, rowLayout, dataBytes, blockBase, consume, blockScale(b, r, block));
+  decodeBlockIntegers(b, rowLayout, dataBytes, blockBase(b, r, block), consume,
+                      blockScale(b, r, block));
+}
+
+ByteFactors WeightReader::decodeByteFactors(ImplicitLocOpBuilder &b, const WeightRow &r,
+                                            Value block) const {
+  return decodeBlockByteFactors(b, rowLayout, dataBytes, blockBase(b, r, block));
+}
+
+void WeightReader::decodeBytes(ImplicitLocOpBuilder &b, const WeightRow &r, Value block,
+                               function_ref<void(int64_t, Value)> consume) const {
+  decodeBlockBytes(b, rowLayout, dataBytes, blockBase(b, r, block), consume);
 }
 
 void WeightReader::decodeRow(ImplicitLocOpBuilder &b, const WeightRow &r, Value out,

@@ -130,6 +130,14 @@ public:
   /// decodeBlockIntegers does (hasIntegerDecoding formats only).
   void decodeIntegers(mlir::ImplicitLocOpBuilder &b, const WeightRow &row, mlir::Value block,
                       IntegerConsumer consume) const;
+  /// The factors of block `block` of `row`, as decodeBlockByteFactors
+  /// gives them (hasByteDecoding formats only).
+  ByteFactors decodeByteFactors(mlir::ImplicitLocOpBuilder &b, const WeightRow &row,
+                                mlir::Value block) const;
+  /// Decodes block `block` of `row` into unsigned bytes, as decodeBlockBytes
+  /// does.
+  void decodeBytes(mlir::ImplicitLocOpBuilder &b, const WeightRow &row, mlir::Value block,
+                   llvm::function_ref<void(int64_t, mlir::Value)> consume) const;
   /// Decodes the whole of `row` into out[outRow, :] (out: a 2-D f32 memref).
   void decodeRow(mlir::ImplicitLocOpBuilder &b, const WeightRow &row, mlir::Value out,
                  mlir::Value outRow) const;
@@ -139,6 +147,9 @@ private:
                       mlir::Value table, mlir::Value slice, mlir::Value row) const;
   mlir::Value blockScale(mlir::ImplicitLocOpBuilder &b, const WeightRow &row,
                          mlir::Value block) const;
+  /// Byte offset of block `block` of `row`.
+  mlir::Value blockBase(mlir::ImplicitLocOpBuilder &b, const WeightRow &row,
+                        mlir::Value block) const;
 
   WeightAccess access;
   RowLayout rowLayout;

@@ -259,32 +259,53 @@ void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
 /// element 32c + l (c < 4, l < 32) takes the low (c < 2) or high nibble of
 /// ql[64h + 32(c % 2) + l] and bits 2c, 2c+1 of qh[32h + l];
 /// x = (d * scale[8h + 2c + l/16]) * (q - 32).
+/// Q6_K's 16 factors d * scale[i] as vector<16xf32> lanes.
+Value q6_KScales(Decoder &d) {
+  return arith::MulFOp::create(d.b, d.splat(d.loadF16(208), 16),
+                               d.signedToF32(d.loadBytes(192, 16)));
+}
+
+/// Q6_K's 32 codes q (0..63, unsigned) of elements [32c, 32c + 32).
+Value q6_KCodes(Decoder &d, int64_t c) {
+  ImplicitLocOpBuilder &b = d.b;
+  int64_t h = c / 4, cc = c % 4;
+  Value ql = d.loadBytes(64 * h + 32 * (cc % 2), 32);
+  Value low = cc < 2 ? arith::AndIOp::create(b, ql, d.i8Splat(32, 0x0F)).getResult()
+                     : arith::ShRUIOp::create(b, ql, d.i8Splat(32, 4)).getResult();
+  Value qh = d.loadBytes(128 + 32 * h, 32);
+  Value highBits = arith::AndIOp::create(
+      b, arith::ShRUIOp::create(b, qh, d.i8Splat(32, 2 * cc)), d.i8Splat(32, 3));
+  return arith::OrIOp::create(b, low, arith::ShLIOp::create(b, highBits, d.i8Splat(32, 4)));
+}
+
+/// Q6_K: 128 bytes ql (low 4 bits), 64 bytes qh (high 2 bits), 16 int8
+/// scales (one per 16 elements), f16 d. In each half h of 128 elements,
+/// element 32c + l (c < 4, l < 32) takes the low (c < 2) or high nibble of
+/// ql[64h + 32(c % 2) + l] and bits 2c, 2c+1 of qh[32h + l];
+/// x = (d * scale[8h + 2c + l/16]) * (q - 32).
 void decodeQ6_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   ImplicitLocOpBuilder &b = d.b;
-  Value scale = d.loadF16(208);
-  // All 16 scales at once: d * scale[i].
-  Value scales = arith::MulFOp::create(b, d.splat(scale, 16),
-                                       d.signedToF32(d.loadBytes(192, 16)));
+  Value scales = q6_KScales(d);
   SmallVector<int64_t> concat(32);
   for (int64_t l = 0; l < 32; ++l)
     concat[l] = l;
   for (int64_t c = 0; c < 8; ++c) {
-    int64_t h = c / 4, cc = c % 4;
-    Value ql = d.loadBytes(64 * h + 32 * (cc % 2), 32);
-    Value low = cc < 2 ? arith::AndIOp::create(b, ql, d.i8Splat(32, 0x0F)).getResult()
-                       : arith::ShRUIOp::create(b, ql, d.i8Splat(32, 4)).getResult();
-    Value qh = d.loadBytes(128 + 32 * h, 32);
-    Value highBits = arith::AndIOp::create(
-        b, arith::ShRUIOp::create(b, qh, d.i8Splat(32, 2 * cc)), d.i8Splat(32, 3));
-    Value q = arith::OrIOp::create(
-        b, low, arith::ShLIOp::create(b, highBits, d.i8Splat(32, 4)));
-    Value centered = arith::SubIOp::create(b, q, d.i8Splat(32, 32));
+    Value centered = arith::SubIOp::create(b, q6_KCodes(d, c), d.i8Splat(32, 32));
     // Lanes 0-15 of chunk c take scale 2c, lanes 16-31 scale 2c + 1.
     Value chunkScales = vector::ShuffleOp::create(b, broadcastLane(d, scales, 2 * c, 16),
                                                   broadcastLane(d, scales, 2 * c + 1, 16), concat);
     consume(c, arith::MulFOp::create(b, chunkScales, d.signedToF32(centered)));
   }
 }
+
+/// The vector<64> of `low`'s lanes then `high`'s (two vector<32>).
+Value concat(Decoder &d, Value low, Value high) {
+  SmallVector<int64_t> order(64);
+  for (int64_t i = 0; i < 64; ++i)
+    order[i] = i;
+  return vector::ShuffleOp::create(d.b, low, high, order);
+}
+
 /// 2^(e-128) for the E8M0 byte `e` (an i32), as f32: exponent field e-1 for
 /// e >= 2, else the subnormals 2^-127 (e = 1) and 2^-128 (e = 0).
 Value halfE8M0(Decoder &d, Value e) {
@@ -396,6 +417,77 @@ void lmc::cpu::decodeBlockIntegers(ImplicitLocOpBuilder &b, const RowLayout &lay
   }
   default:
     llvm_unreachable("format has no integer decoding");
+  }
+}
+
+namespace {
+
+/// The vector<1xf32> of `scalar`.
+Value single(Decoder &d, Value scalar) { return d.splat(scalar, 1); }
+
+/// Factors `factors` of values stored as u - offset.
+lmc::cpu::ByteFactors offsetFactors(Decoder &d, Value factors, float offset) {
+  auto type = cast<VectorType>(factors.getType());
+  Value corrections = arith::MulFOp::create(
+      d.b, factors, d.splat(lmc::cpu::constF32(d.b, offset), type.getNumElements()));
+  return {factors, corrections};
+}
+
+} // namespace
+
+bool lmc::cpu::hasByteDecoding(StorageType storage) {
+  return storage == StorageType::q4_0 || storage == StorageType::q4_k ||
+         storage == StorageType::q6_k;
+}
+
+lmc::cpu::ByteLayout lmc::cpu::getByteLayout(StorageType storage) {
+  switch (storage) {
+  case StorageType::q4_k:
+    return {64, 32};
+  case StorageType::q6_k:
+    return {64, 16};
+  default:
+    return {32, 32};
+  }
+}
+
+lmc::cpu::ByteFactors lmc::cpu::decodeBlockByteFactors(ImplicitLocOpBuilder &b,
+                                                       const RowLayout &layout, Value bytes,
+                                                       Value blockBase) {
+  Decoder d{b, bytes, blockBase};
+  switch (layout.storage) {
+  case StorageType::q4_0:
+    return offsetFactors(d, single(d, d.loadF16(0)), 8.0f);
+  case StorageType::q4_k: {
+    auto [d1, m1] = unpackQ4_KFactors(d);
+    return {d1, m1};
+  }
+  case StorageType::q6_k:
+    return offsetFactors(d, q6_KScales(d), 32.0f);
+  default:
+    llvm_unreachable("format has no byte decoding");
+  }
+}
+
+void lmc::cpu::decodeBlockBytes(ImplicitLocOpBuilder &b, const RowLayout &layout, Value bytes,
+                                Value blockBase, function_ref<void(int64_t, Value)> consume) {
+  Decoder d{b, bytes, blockBase};
+  switch (layout.storage) {
+  case StorageType::q4_0:
+    consume(0, d.loadNibbles(2, /*interleaved=*/false));
+    return;
+  case StorageType::q4_k:
+    // Chunk g: sub-blocks 2g and 2g + 1, the low and high nibbles of the
+    // same 32 bytes.
+    for (int64_t g = 0; g < 4; ++g)
+      consume(g, concat(d, q4_KNibbles(d, 2 * g), q4_KNibbles(d, 2 * g + 1)));
+    return;
+  case StorageType::q6_k:
+    for (int64_t c = 0; c < 4; ++c)
+      consume(c, concat(d, q6_KCodes(d, 2 * c), q6_KCodes(d, 2 * c + 1)));
+    return;
+  default:
+    llvm_unreachable("format has no byte decoding");
   }
 }
 

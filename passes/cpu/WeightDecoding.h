@@ -61,6 +61,46 @@ void decodeBlockIntegers(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
                          mlir::Value bytes, mlir::Value blockBase, IntegerConsumer consume,
                          mlir::Value scale = {});
 
+/// How decodeBlockBytes gives a block of a block format (int8 row
+/// products, --decode-activations int8): chunks of `chunkWidth` consecutive
+/// elements as unsigned bytes u (a vector<chunkWidth x i8>), and for each
+/// group of `groupElems` elements a factor and a correction, so that
+/// w = factor * u - correction (Q4_0: the nibble, correction 8 * factor;
+/// Q4_K: the nibble, correction the minimum; Q6_K: the 6-bit code,
+/// correction 32 * factor). Unsigned, because AVX-512 VNNI multiplies
+/// unsigned bytes by signed ones.
+///
+/// Only formats whose f32 decoders cost more than this are here: Q8_0 and
+/// MXFP4 decoded to f32 (a widening, a table lookup) decode as fast
+/// (Qwen3-0.6B Q8_0: 22.6-26.0 tok/s with f32, 23.7-27.2 with int8;
+/// gpt-oss-20b MXFP4 experts: 14.7-15.1 vs 14.1), so rounding their
+/// activations would lose accuracy for nothing.
+struct ByteLayout {
+  int64_t chunkWidth;
+  int64_t groupElems;
+};
+
+/// Whether decodeBlockBytes supports `storage`: Q4_0, Q4_K, Q6_K.
+bool hasByteDecoding(tfm::StorageType storage);
+
+/// The byte layout of `storage` (hasByteDecoding formats only).
+ByteLayout getByteLayout(tfm::StorageType storage);
+
+/// A block's factors and corrections, one vector<groups x f32> each.
+struct ByteFactors {
+  mlir::Value factors, corrections;
+};
+
+/// The factors of the block at `blockBase`.
+ByteFactors decodeBlockByteFactors(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
+                                   mlir::Value bytes, mlir::Value blockBase);
+
+/// Calls `consume(chunk, u)` for each chunk of the block at `blockBase`, in
+/// order.
+void decodeBlockBytes(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout, mlir::Value bytes,
+                      mlir::Value blockBase,
+                      llvm::function_ref<void(int64_t, mlir::Value)> consume);
+
 } // namespace lmc::cpu
 
 #endif // LMC_PASSES_CPU_WEIGHTDECODING_H

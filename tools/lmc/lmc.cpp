@@ -3,7 +3,7 @@
 //   lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]
 //                            [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse] [--no-amx]
 //                            [--rope-scaling none|linear:F|yarn:F:CTX] [--kv-type f32|f16]
-//                            [--prefill-activations f32|int8]
+//                            [--prefill-activations f32|int8] [--decode-activations f32|int8]
 //   lmc import  MODEL [-o FILE.mlir]
 //
 //===----------------------------------------------------------------------===//
@@ -21,7 +21,7 @@ const char *kUsage =
     "usage: lmc compile MODEL -o OUT [--target cpu|cuda] [--gpu-arch ARCH]\n"
     "                   [--emit exe|lib|obj|mlir|llvm|ptx] [--no-fuse] [--no-amx]\n"
     "                   [--rope-scaling none|linear:F|yarn:F:CTX] [--kv-type f32|f16]\n"
-    "                   [--prefill-activations f32|int8]\n"
+    "                   [--prefill-activations f32|int8] [--decode-activations f32|int8]\n"
     "       lmc import MODEL [-o FILE.mlir]\n"
     "\n"
     "MODEL is a .gguf file. `compile` writes OUT (an executable by default,\n"
@@ -32,7 +32,8 @@ const char *kUsage =
     "Code is generated for this machine's CPU; where it has AMX, prefill\n"
     "products use AMX tiles (to f32 accuracy) unless --no-amx.\n"
     "--prefill-activations int8 rounds those products' activations to int8\n"
-    "per 32 elements, as llama.cpp does, for faster prefill on AMX-INT8.\n";
+    "per 32 elements, as llama.cpp does, for faster prefill on AMX-INT8;\n"
+    "--decode-activations int8 does the same for decode, on AVX-512 VNNI.\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "lmc: error: %s\n", message.c_str());
@@ -82,7 +83,8 @@ int runCompile(ArgParser &p) {
     if (p.take("-o", options.outputPath) || p.take("--target", options.target) ||
         p.take("--gpu-arch", options.gpuArch) || p.take("--emit", emit) ||
         p.take("--rope-scaling", options.ropeScaling) || p.take("--kv-type", options.kvType) ||
-        p.take("--prefill-activations", options.prefillActivations))
+        p.take("--prefill-activations", options.prefillActivations) ||
+        p.take("--decode-activations", options.decodeActivations))
       continue;
     if (arg == "--no-fuse") {
       options.fuse = false;
@@ -113,6 +115,9 @@ int runCompile(ArgParser &p) {
     return usageError("unknown KV cache type '" + options.kvType + "' (f32 or f16)");
   if (options.prefillActivations != "f32" && options.prefillActivations != "int8")
     return usageError("unknown prefill activation type '" + options.prefillActivations +
+                      "' (f32 or int8)");
+  if (options.decodeActivations != "f32" && options.decodeActivations != "int8")
+    return usageError("unknown decode activation type '" + options.decodeActivations +
                       "' (f32 or int8)");
   if (options.target != "cpu" && options.target != "cuda")
     return usageError("unknown target '" + options.target + "' (cpu or cuda)");

@@ -54,6 +54,8 @@ bool KernelHarness::amxInt8Available() {
   return amxAvailable() && lmc::hostHasAmxInt8();
 }
 
+bool KernelHarness::int8RowsAvailable() { return lmc::hostHasAvx512Vnni(); }
+
 bool KernelHarness::compile(const std::string &source, bool fuse) {
   std::string diagnostics;
   ScopedDiagnosticHandler handler(ctx.get(), [&](Diagnostic &diag) {
@@ -83,6 +85,7 @@ bool KernelHarness::compile(const std::string &source, bool fuse) {
   options.fuse = false;
   options.amx = amx;
   options.amxInt8 = amxInt8;
+  options.int8Rows = int8Rows;
   lmc::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module))) {
     lastError = "lowering failed: " + diagnostics;

@@ -58,11 +58,16 @@ public:
   /// With `amx`: round those products' activations to int8 (only where
   /// amxInt8Available()).
   bool amxInt8 = false;
+  /// Round the activations of few-row products (decode) to int8 and
+  /// multiply with AVX-512 VNNI (only where int8RowsAvailable()).
+  bool int8Rows = false;
   /// Whether this machine has AMX-BF16 and Linux granted this process its
   /// tile state.
   static bool amxAvailable();
   /// Whether it also has AMX-INT8.
   static bool amxInt8Available();
+  /// Whether it has AVX-512 VNNI.
+  static bool int8RowsAvailable();
   /// The C-interface entry point of function `name`, or null.
   void *lookup(const std::string &name);
   /// The tfm ops (e.g. "tfm.rms_norm") in the module after fusion, as last

@@ -362,6 +362,64 @@ INSTANTIATE_TEST_SUITE_P(Formats, AmxInt8Matmul,
                            return std::string(info.param.name) + info.param.label;
                          });
 
+// The int8 row path (--decode-activations int8) computes the product of
+// the activations rounded as roundActivationsToInt8 says with the decoded
+// weights, up to f32 summation, for 1 row and for 4-row groups with a
+// remainder; a wrong lane factor, correction or group sum is off by the size
+// of the terms.
+class Int8RowMatmul : public ::testing::TestWithParam<AmxCase> {};
+
+TEST_P(Int8RowMatmul, MatchesRoundedActivations) {
+  if (!KernelHarness::int8RowsAvailable())
+    GTEST_SKIP() << "no AVX-512 VNNI on this machine";
+  const AmxCase &c = GetParam();
+  const int64_t n = c.n, k = c.k;
+  TestRandom rng(0x1e80003);
+  std::vector<uint8_t> weights;
+  std::vector<float> decoded;
+  randomWeight(c.format, n, k, rng, weights, decoded);
+  KernelHarness harness;
+  harness.int8Rows = true;
+  ASSERT_TRUE(harness.compile(amxCaseSource(c))) << harness.error();
+  EXPECT_TRUE(compiledKernel(harness, "_vnni8")) << c.name;
+  auto run = (MatmulFn)harness.lookup("run");
+  ASSERT_TRUE(run);
+  double worstRounded = 0, leastExact = 1;
+  for (int64_t m : {1, 7}) {
+    std::vector<float> x(m * k);
+    for (float &v : x)
+      v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, int(rng.byte() % 8) - 4);
+    // One all-zero block: its factor is 0, not a division by zero.
+    std::fill(x.begin() + 32, x.begin() + 64, 0.0f);
+    std::vector<float> rounded = roundActivationsToInt8(x);
+    std::vector<float> y = runMatmul(run, weights, x, m, n, k);
+    double worstExact = 0;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        auto [sum, magnitude] = referenceDot(rounded, decoded, i, j, k);
+        worstRounded = std::max(worstRounded, std::fabs(y[i * n + j] - sum) / magnitude);
+        auto [exact, exactMagnitude] = referenceDot(x, decoded, i, j, k);
+        worstExact = std::max(worstExact, std::fabs(y[i * n + j] - exact) / exactMagnitude);
+      }
+    leastExact = std::min(leastExact, worstExact);
+  }
+  // Measured (relative to the sum of |terms|): 3.5e-8..7.9e-8 from the
+  // product of the rounded activations, 7e-4..2.1e-3 from the exact one.
+  EXPECT_LT(worstRounded, 1e-6) << c.name;
+  EXPECT_GT(leastExact, 1e-4) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, Int8RowMatmul,
+                         ::testing::Values(AmxCase{"q4_0", Format::Q4_0, 72, 1024},
+                                           AmxCase{"q4_k", Format::Q4_K, 72, 1024},
+                                           AmxCase{"q6_k", Format::Q6_K, 72, 1024},
+                                           // Blocks left over after the unrolled loop.
+                                           AmxCase{"q4_0", Format::Q4_0, 40, 4064, "_odd"},
+                                           AmxCase{"q6_k", Format::Q6_K, 40, 2816, "_odd"}),
+                         [](const ::testing::TestParamInfo<AmxCase> &info) {
+                           return std::string(info.param.name) + info.param.label;
+                         });
+
 INSTANTIATE_TEST_SUITE_P(
     Formats, WeightKernelTest,
     ::testing::Values(FormatCase{"f32", 96}, FormatCase{"f32", 40},
