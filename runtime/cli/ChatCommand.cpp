@@ -177,7 +177,7 @@ int lmc::rt::cli::runChat(Model &model, const Options &options) {
                              std::to_string(seq->capacity()) +
                              " tokens (--ctx)");
     int64_t start = seq->pos();
-    if (!evaluatePrompt(*seq, ids, logits, nullptr, exitCode))
+    if (!evaluatePrompt(*seq, ids, options.batch, logits, nullptr, exitCode))
       return exitCode;
     // Token boundaries inside the new text, where its tokens spell it out
     // exactly (normalization may change the bytes; then only the end).

@@ -46,16 +46,16 @@ std::unique_ptr<Sequence> lmc::rt::cli::openSequence(const Model &model,
 }
 
 bool lmc::rt::cli::evaluatePrompt(Sequence &seq,
-                                  const std::vector<int32_t> &ids,
+                                  const std::vector<int32_t> &ids, int64_t batch,
                                   std::vector<float> &last,
                                   const LogitsSink &sink, int &exitCode) {
   int64_t vocab = seq.model().vocabSize();
   int64_t total = int64_t(ids.size());
   // Without a sink only the last batch's last row matters.
   std::vector<float> rows(size_t(vocab) *
-                          size_t(sink ? std::min(total, kPromptBatch) : 1));
-  for (int64_t start = 0; start < total; start += kPromptBatch) {
-    int64_t n = std::min(kPromptBatch, total - start);
+                          size_t(sink ? std::min(total, batch) : 1));
+  for (int64_t start = 0; start < total; start += batch) {
+    int64_t n = std::min(batch, total - start);
     bool lastBatch = start + n == total;
     int64_t nLogits = sink ? n : lastBatch ? 1 : 0;
     std::string err;

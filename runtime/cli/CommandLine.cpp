@@ -14,7 +14,7 @@ using namespace lmc::rt::cli;
 namespace {
 
 enum class Flag {
-  Prompt, Tokens, NPredict, Temp, TopK, TopP, MinP, Seed, Threads, Ctx, Ids, IgnoreEos,
+  Prompt, Tokens, NPredict, Temp, TopK, TopP, MinP, Seed, Threads, Ctx, Batch, Ids, IgnoreEos,
   LogitsOut, Help, Think, NoThink, ReasoningEffort, System,
 };
 
@@ -37,6 +37,7 @@ const FlagInfo kFlags[] = {
     {"--seed", nullptr, Flag::Seed, true},
     {"-t", "--threads", Flag::Threads, true},
     {"--ctx", nullptr, Flag::Ctx, true},
+    {"-b", "--batch-size", Flag::Batch, true},
     {"--ids", nullptr, Flag::Ids, false},
     {"--ignore-eos", nullptr, Flag::IgnoreEos, false},
     {"--logits-out", nullptr, Flag::LogitsOut, true},
@@ -262,6 +263,9 @@ bool lmc::rt::cli::parseCommandLine(const std::vector<std::string> &args,
     case Flag::Ctx:
       ok = parseInteger(name, value, 1, INT32_MAX, options.ctx, err);
       break;
+    case Flag::Batch:
+      ok = parseInteger(name, value, 1, INT32_MAX, options.batch, err);
+      break;
     case Flag::Ids:
       options.ids = true;
       break;
@@ -318,7 +322,7 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          " [-p TEXT | --tokens ID,ID,...] [-n N] [--temp T] [--top-k K]\n"
          "           [--top-p P] [--min-p P] [--seed S] [-t THREADS] "
          "[--ctx N] [--ids]\n"
-         "           [--logits-out FILE] [--ignore-eos]\n"
+         "           [-b N] [--logits-out FILE] [--ignore-eos]\n"
          "       " + program + " tokenize TEXT\n"
          "       " + program + " info\n"
          "       " + program + " chat [-n N] [--temp T] [--top-k K] "
@@ -350,6 +354,9 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          "  -t, --threads N      threads (default: all cores)\n"
          "  --ctx N              context size in tokens (default: the model's, "
          "at most 4096)\n"
+         "  -b, --batch-size N   prompt tokens evaluated together (default 512; "
+         "1: each as\n"
+         "                       a decode step)\n"
          "  --ids                print only the generated token ids, on one "
          "line\n"
          "  --ignore-eos         do not stop at end-of-sequence tokens (benchmarks)\n"

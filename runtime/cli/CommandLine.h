@@ -22,6 +22,9 @@ enum class Command { Generate, Tokenize, Chat, Info, Help };
 
 /// Tokens generated when -n is not given (fewer if the context is smaller).
 constexpr int64_t kDefaultPredict = 128;
+/// Evaluation batch for prompts (default of --batch-size): bounds the
+/// forward's working memory.
+constexpr int64_t kPromptBatch = 512;
 
 struct Options {
   Command command = Command::Generate;
@@ -44,6 +47,9 @@ struct Options {
   int threads = 0;
   /// --ctx; 0: min(context length, 4096).
   int64_t ctx = 0;
+  /// -b / --batch-size: prompt tokens evaluated together (1: every position
+  /// as a decode step).
+  int64_t batch = kPromptBatch;
 
   bool ids = false;
   /// --ignore-eos: generate all N tokens (end-of-sequence ids included).

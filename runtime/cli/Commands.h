@@ -18,9 +18,6 @@ namespace lmc::rt::cli {
 
 enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
 
-/// Evaluation batch for prompts: bounds the forward's working memory.
-constexpr int64_t kPromptBatch = 512;
-
 /// Prints "error: message" on stderr and returns code.
 int reportError(int code, const std::string &message);
 
@@ -41,10 +38,10 @@ std::unique_ptr<Sequence> openSequence(const Model &model, int64_t ctx,
 /// returns false (after reporting) to stop.
 using LogitsSink = std::function<bool(const float *rows, int64_t count)>;
 
-/// Evaluates ids in batches of kPromptBatch. Leaves the logits of the last
+/// Evaluates ids in batches of `batch` tokens. Leaves the logits of the last
 /// token in last (resized to the vocabulary); with a sink, also hands it the
 /// logits of every position. Reports and returns false on failure.
-bool evaluatePrompt(Sequence &seq, const std::vector<int32_t> &ids,
+bool evaluatePrompt(Sequence &seq, const std::vector<int32_t> &ids, int64_t batch,
                     std::vector<float> &last, const LogitsSink &sink,
                     int &exitCode);
 

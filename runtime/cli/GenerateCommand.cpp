@@ -158,7 +158,7 @@ int lmc::rt::cli::runGenerate(Model &model, const Options &options) {
     };
   std::vector<float> logits;
   Clock::time_point promptStart = Clock::now();
-  if (!evaluatePrompt(*seq, prompt, logits, sink, exitCode))
+  if (!evaluatePrompt(*seq, prompt, options.batch, logits, sink, exitCode))
     return exitCode;
   double promptMs = millisSince(promptStart);
   if (logitsFile) {

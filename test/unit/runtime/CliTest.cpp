@@ -182,6 +182,13 @@ TEST_F(Cli, LogitsOut) {
   ASSERT_EQ(got.size(), want.size() * sizeof(float));
   EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size()), 0);
 
+  // In batches of 2 tokens (2, 2, 1): the same rows.
+  r = run({"--tokens", "1,2,3,4,299", "-n", "0", "-b", "2", "--logits-out", file});
+  EXPECT_EQ(r.code, 0) << r.err;
+  got = readFile(file);
+  ASSERT_EQ(got.size(), want.size() * sizeof(float));
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size()), 0);
+
   // With -p and generation: the prompt's rows only.
   r = run({"-p", "hello", "-n", "3", "--temp", "0", "--ids", "--logits-out",
            file});
@@ -254,6 +261,8 @@ TEST_F(Cli, UsageErrors) {
   expectFailure(run({"-n", "-1", "--tokens", "1"}), 2, "-n: -1 is out of range");
   expectFailure(run({"-n", "five"}), 2, "-n: 'five' is not an integer");
   expectFailure(run({"--temp"}), 2, "--temp needs a value");
+  expectFailure(run({"--batch-size", "0", "--tokens", "1"}), 2,
+                "--batch-size: 0 is out of range");
   expectFailure(run({"--tokens", ""}), 2, "--tokens: the list is empty");
   expectFailure(run({"--tokens", "1,300"}), 2,
                 "--tokens: id 300 is out of range (the vocabulary has 300");
