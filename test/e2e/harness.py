@@ -81,10 +81,13 @@ def ids_arg(ids):
     return ",".join(map(str, ids))
 
 
-def lmc_logits(exe, tokens, vocab, work):
-    """Logits of every prompt position from a compiled executable."""
+def lmc_logits(exe, tokens, vocab, work, batch=None):
+    """Logits of every prompt position from a compiled executable; with
+    `batch` 1, each position evaluated as a decode step."""
     path = work.file(os.path.basename(exe) + ".logits")
-    run([exe, "--tokens", ids_arg(tokens), "-n", "0", "--logits-out", path, "-t", "2"])
+    batching = ["-b", str(batch)] if batch else []
+    run([exe, "--tokens", ids_arg(tokens), "-n", "0", "--logits-out", path, "-t", "2",
+         *batching])
     return read_logits(path, len(tokens), vocab)
 
 

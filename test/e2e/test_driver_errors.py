@@ -195,6 +195,8 @@ class DriverErrors(harness.TestCase):
                               r"unknown prefill activation type 'int4' \(f32 or int8\)", code=2)
         self.assertCleanError(["compile", self.model, "-o", "x", "--prefill-activations"],
                               r"--prefill-activations needs a value", code=2)
+        self.assertCleanError(["compile", self.model, "-o", "x", "--decode-activations", "fp8"],
+                              r"unknown decode activation type 'fp8' \(f32 or int8\)", code=2)
         for bad in ("yarn:4", "yarn:0.5:4096", "ntk:2", "yarn:4:x"):
             self.assertCleanError(["compile", self.model, "-o", "x", "--rope-scaling", bad],
                                   r"--rope-scaling '.*': expected none, linear", code=2)
