@@ -2,15 +2,16 @@
 """lmc against llama.cpp on one GGUF file, same thread count, one table.
 
     bench/bench.py MODEL.gguf [--threads 2] [--repeats 3] [--prompt 512] [--gen 128]
-                   [--kv-type f16|f32] [--prefill-activations int8|f32] [--exe OUT]
-                   [--json FILE]
+                   [--kv-type f16|f32] [--prefill-activations int8|f32]
+                   [--decode-activations int8|f32] [--exe OUT] [--json FILE]
 
 Compiles MODEL with lmc (unless --exe names a compiled one), then alternates
 runs of the lmc executable and of llama.cpp (node-llama-cpp 3.22.1, CPU, its
 default settings: an F16 KV cache and activations rounded to 8 bits before
-quantized products, which lmc is compiled to do too unless --kv-type f32 or
---prefill-activations f32; lmc rounds them in prefill only, and only on CPUs
-with AMX-INT8) and reports medians of: prefill tokens/s (a prompt of
+quantized products, which lmc is compiled to do too unless --kv-type f32,
+--prefill-activations f32 or --decode-activations f32; lmc rounds them in
+prefill on CPUs with AMX-INT8, and in decode before Q4_0/Q4_K/Q6_K products
+on CPUs with AVX-512 VNNI) and reports medians of: prefill tokens/s (a prompt of
 random ids), decode tokens/s (greedy, --ignore-eos), time to first token and
 peak RSS. It measures the machine's read bandwidth with lmc-bandwidth at the
 same thread count and gives lmc's decode speed as a fraction of the roofline
@@ -142,6 +143,9 @@ def main():
     ap.add_argument("--prefill-activations", choices=("int8", "f32"), default="int8",
                     help="lmc's prefill activations before quantized products (default int8, "
                          "as llama.cpp rounds them)")
+    ap.add_argument("--decode-activations", choices=("int8", "f32"), default="int8",
+                    help="lmc's decode activations before Q4_0/Q4_K/Q6_K products (default "
+                         "int8, as llama.cpp rounds them)")
     ap.add_argument("--exe", help="an executable lmc compiled from MODEL (default: compile now)")
     ap.add_argument("--skip-llama", action="store_true")
     ap.add_argument("--json", help="also write the results to this file")
@@ -156,8 +160,10 @@ def main():
         t0 = time.monotonic()
         subprocess.run([os.path.join(BUILD, "bin", "lmc"), "compile", args.model, "-o", exe,
                         "--kv-type", args.kv_type,
-                        "--prefill-activations", args.prefill_activations], check=True)
+                        "--prefill-activations", args.prefill_activations,
+                        "--decode-activations", args.decode_activations], check=True)
         info["prefill_activations"] = args.prefill_activations
+        info["decode_activations"] = args.decode_activations
         info["compile_s"] = time.monotonic() - t0
     info["exe_mb"] = os.path.getsize(exe) / 2**20
     bw = json.loads(subprocess.run([os.path.join(BUILD, "bin", "lmc-bandwidth"), "--threads",
@@ -190,8 +196,8 @@ def main():
     lines = [
         f"model {os.path.basename(args.model)}, {args.threads} threads, prompt {args.prompt}, "
         f"generate {args.gen}, median of {args.repeats}; lmc KV cache {dtype}"
-        + (f", prefill activations {info['prefill_activations']}"
-           if "prefill_activations" in info else ""),
+        + (f", prefill / decode activations {info['prefill_activations']} / "
+           f"{info['decode_activations']}" if "prefill_activations" in info else ""),
         f"read bandwidth {bw['median_gbs']:.1f} GB/s; {info['bytes_per_token_mb']:.1f} MB read per "
         f"decoded token; roofline {roofline:.1f} tok/s"
         + (f"; compile {info['compile_s']:.1f} s" if "compile_s" in info else "")
