@@ -74,12 +74,14 @@ void emitPackRows(ImplicitLocOpBuilder &b, Value count, RowMapping mapping, RowP
 ///  - exact: runs of 16 rows in the B operand's layout (`pairs` and
 ///    `parts` view the same bytes): at [(t * kParts + p) * k/2 + c, i] the
 ///    bf16 pair (part p of row 16t + i, columns 2c and 2c+1);
-///  - int8: `ints` ([rows, k] i8) times `scales` ([k/32, rows] f32) per
-///    32-element block.
+///  - int8: `ints` ([rows, k] i8) times `scales` ([k/G, rows] f32): the
+///    factor of the 32-element block holding each group of G =
+///    `groupElems` elements, the weight's sub-block width.
 struct PackedActivations {
   Value pairs, parts;
   Value ints, scales;
   Value sums;
+  int64_t groupElems = kBlock;
 };
 
 /// Splits x[source] into kParts bf16 parts at packed row r.
@@ -114,19 +116,23 @@ void emitPackRowParts(ImplicitLocOpBuilder &b, Value x, const PackedActivations 
 }
 
 /// Rounds x[source] to int8 per 32-element block at packed row r
-/// (quantizeBlock).
+/// (quantizeBlock), its factor stored for each of the block's groups.
 void emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, const PackedActivations &packed,
                      int64_t k, Value source, Value r) {
   VectorType values = vec(kBlock, b.getF32Type());
+  int64_t groups = kBlock / packed.groupElems;
   buildForLoop(b, constIndex(b, 0), constIndex(b, k), constIndex(b, kBlock), ValueRange{},
                [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
-    QuantizedBlock q = quantizeBlock(lb, vector::LoadOp::create(lb, values, x, ValueRange{source, c}));
+    QuantizedBlock q =
+        quantizeBlock(lb, vector::LoadOp::create(lb, values, x, ValueRange{source, c}));
     vector::StoreOp::create(lb, q.ints, packed.ints, ValueRange{r, c});
-    Value block = arith::DivUIOp::create(lb, c, constIndex(lb, kBlock));
-    memref::StoreOp::create(lb, q.factor, packed.scales, ValueRange{block, r});
+    Value group0 = arith::DivUIOp::create(lb, c, constIndex(lb, packed.groupElems));
+    for (int64_t g = 0; g < groups; ++g)
+      memref::StoreOp::create(lb, q.factor, packed.scales, ValueRange{offset(lb, group0, g), r});
+    // Sums only for Q4_K, whose groups are the blocks.
     if (packed.sums)
       memref::StoreOp::create(lb, arith::MulFOp::create(lb, q.factor, reduceAdd(lb, q.rounded)),
-                              packed.sums, ValueRange{block, r});
+                              packed.sums, ValueRange{group0, r});
     return SmallVector<Value>{};
   });
 }
@@ -143,19 +149,19 @@ void emitPackActivations(ImplicitLocOpBuilder &b, AmxMode mode, Value x,
   });
 }
 
-/// Stores sub-block `sub` of unpacked weight row j (a vector<32xf32> of
+/// Stores sub-block `sub` of unpacked weight row j (a vector<G x f32> of
 /// integers) where the products read it.
 using IntegerStore =
     function_ref<void(ImplicitLocOpBuilder &, Value ints, Value j, Value sub)>;
 
 /// Weight rows [first, first + rows) of slice `slice`: their integers given
-/// to `storeInts`, the factors of each 32-element sub-block in `scales`
-/// and, for formats with minimums, the negated minimums in `negMins` (both
-/// [k/32, rows] f32).
+/// to `storeInts`, the factors of each sub-block (integerGroupElems) in
+/// `scales` and, for formats with minimums, the negated minimums in
+/// `negMins` (both [k/G, rows] f32).
 void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value slice, Value first,
                        IntegerStore storeInts, Value scales, Value negMins, int64_t rows) {
   const RowLayout &layout = w.layout();
-  int64_t subBlocks = layout.blockElems / kBlock;
+  int64_t subBlocks = layout.blockElems / integerGroupElems(layout.storage);
   buildForLoop(b, constIndex(b, 0), constIndex(b, rows), constIndex(b, 1), ValueRange{},
                [&](ImplicitLocOpBuilder &rb, Value j, ValueRange) {
     WeightRow row = w.row(rb, slice, arith::AddIOp::create(rb, first, j));
@@ -176,10 +182,10 @@ void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value sli
 }
 
 /// Stack bytes per unpacked weight row: integers (bf16 for exact, int8)
-/// and f32 factors.
-int64_t unpackedRowBytes(AmxMode mode, int64_t k, bool withMins) {
+/// and f32 factors per sub-block of `groupElems`.
+int64_t unpackedRowBytes(AmxMode mode, int64_t k, bool withMins, int64_t groupElems) {
   int64_t intBytes = mode == AmxMode::int8 ? 1 : 2;
-  return intBytes * k + (withMins ? 2 : 1) * 4 * (k / kBlock);
+  return intBytes * k + (withMins ? 2 : 1) * 4 * (k / groupElems);
 }
 
 bool hasMins(StorageType storage) { return storage == StorageType::q4_k; }
@@ -187,9 +193,10 @@ bool hasMins(StorageType storage) { return storage == StorageType::q4_k; }
 /// Weight rows unpacked together: as many as fit 1 MiB of L2 as `mode`
 /// unpacks them (up to 256), so every 16 activation rows fetched serve them
 /// all.
-int64_t groupRows(AmxMode mode, int64_t n, int64_t k, bool withMins) {
+int64_t groupRows(AmxMode mode, int64_t n, int64_t k, bool withMins, int64_t groupElems) {
   int64_t cap = std::max<int64_t>(
-      kPairRows, kUnpackStackBytes / unpackedRowBytes(mode, k, withMins) / kPairRows * kPairRows);
+      kPairRows, kUnpackStackBytes / unpackedRowBytes(mode, k, withMins, groupElems) /
+                     kPairRows * kPairRows);
   for (int64_t g = std::min<int64_t>(cap, 256); g > kPairRows; g -= kPairRows)
     if (n % g == 0)
       return g;
@@ -210,8 +217,12 @@ StringRef lmc::cpu::getAmxKernelSuffix(AmxMode mode) {
   llvm_unreachable("unknown AMX mode");
 }
 
-bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k) {
+bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k, AmxMode mode) {
   StorageType storage = weight.type().getStorage();
+  // Q6_K's 16-element sub-blocks: only on int8 tiles (bf16 ones, with three
+  // parts per product, measured no faster than the tiled f32 path).
+  if (storage == StorageType::q6_k && mode != AmxMode::int8)
+    return false;
   // Scales stored apart: OpenAI's MXFP4 exponents, which decodeIntegers reads.
   return hasIntegerDecoding(storage) &&
          (!weight.scales || storage == StorageType::mxfp4_oai) && n % kPairRows == 0 &&
@@ -222,12 +233,13 @@ namespace {
 
 /// Packed storage for `rows` activation rows (a multiple of 32).
 PackedActivations allocPacked(ImplicitLocOpBuilder &b, AmxMode mode, Value rows, int64_t k,
-                              bool withMins) {
+                              bool withMins, int64_t groupElems) {
   Value zero = constIndex(b, 0);
   auto blockRows = [&](Type element) {
-    return MemRefType::get({k / kBlock, ShapedType::kDynamic}, element);
+    return MemRefType::get({k / groupElems, ShapedType::kDynamic}, element);
   };
   PackedActivations packed;
+  packed.groupElems = groupElems;
   if (withMins)
     packed.sums = allocBuffer(b, b.getLoc(), blockRows(b.getF32Type()), ValueRange{rows});
   if (mode == AmxMode::int8) {
@@ -257,11 +269,12 @@ using OutputRow = function_ref<Value(ImplicitLocOpBuilder &, Value row)>;
 /// A group of weight rows unpacked for the tiles: integers (exact: `ints`
 /// [group, k] bf16; int8: `quads` and `bytes`, two views of the B
 /// operand's layout, at [(j/16) * k/4 + c/4, j%16] the four int8 of row j,
-/// columns c..c+3), and per 32-element sub-block the factors and negated
-/// minimums ([k/32, group] f32).
+/// columns c..c+3), and per sub-block of `groupElems` the factors and
+/// negated minimums ([k/G, group] f32).
 struct UnpackedWeights {
   Value ints, quads, bytes;
   Value scales, negMins;
+  int64_t groupElems;
 };
 
 /// Unpacks weight rows [first, first + group) of slice `slice` as `mode`
@@ -271,16 +284,18 @@ UnpackedWeights emitUnpackGroup(ImplicitLocOpBuilder &b, AmxMode mode, const Wei
                                 Value slice, Value first, int64_t group, int64_t k) {
   Type f32 = b.getF32Type();
   bool withMins = hasMins(w.layout().storage);
-  bool onHeap = group * unpackedRowBytes(mode, k, withMins) > kUnpackStackBytes;
+  int64_t groupElems = integerGroupElems(w.layout().storage);
+  bool onHeap = group * unpackedRowBytes(mode, k, withMins, groupElems) > kUnpackStackBytes;
   auto buffer = [&](MemRefType type) -> Value {
     if (onHeap)
       return allocBuffer(b, b.getLoc(), type, ValueRange{});
     return memref::AllocaOp::create(b, type, ValueRange{}, b.getI64IntegerAttr(64));
   };
   UnpackedWeights unpacked;
-  unpacked.scales = buffer(MemRefType::get({k / kBlock, group}, f32));
+  unpacked.groupElems = groupElems;
+  unpacked.scales = buffer(MemRefType::get({k / groupElems, group}, f32));
   if (withMins)
-    unpacked.negMins = buffer(MemRefType::get({k / kBlock, group}, f32));
+    unpacked.negMins = buffer(MemRefType::get({k / groupElems, group}, f32));
   if (mode == AmxMode::int8) {
     int64_t runs = group / kTileRows * (k / 4);
     Value storage = buffer(MemRefType::get({group * k}, b.getI8Type()));
@@ -291,14 +306,14 @@ UnpackedWeights emitUnpackGroup(ImplicitLocOpBuilder &b, AmxMode mode, const Wei
         b, MemRefType::get({runs, 4 * kTileRows}, b.getI8Type()), storage, zero, ValueRange{});
     emitUnpackWeights(b, w, slice, first, [&](ImplicitLocOpBuilder &lb, Value values, Value j,
                                               Value sub) {
-      Value bytes = arith::FPToSIOp::create(lb, vec(kBlock, lb.getI8Type()), values);
-      Value quads = vector::BitCastOp::create(lb, vec(kBlock / 4, lb.getI32Type()), bytes);
+      Value bytes = arith::FPToSIOp::create(lb, vec(groupElems, lb.getI8Type()), values);
+      Value quads = vector::BitCastOp::create(lb, vec(groupElems / 4, lb.getI32Type()), bytes);
       Value tile = arith::DivUIOp::create(lb, j, constIndex(lb, kTileRows));
       Value column = arith::RemUIOp::create(lb, j, constIndex(lb, kTileRows));
       Value run0 = arith::AddIOp::create(
           lb, arith::MulIOp::create(lb, tile, constIndex(lb, k / 4)),
-          arith::MulIOp::create(lb, sub, constIndex(lb, kBlock / 4)));
-      for (int64_t i = 0; i < kBlock / 4; ++i)
+          arith::MulIOp::create(lb, sub, constIndex(lb, groupElems / 4)));
+      for (int64_t i = 0; i < groupElems / 4; ++i)
         memref::StoreOp::create(lb, vector::ExtractOp::create(lb, quads, ArrayRef<int64_t>{i}),
                                 unpacked.quads, ValueRange{offset(lb, run0, i), column});
     }, unpacked.scales, unpacked.negMins, group);
@@ -451,9 +466,11 @@ void emitInt8Products(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
   Type f32 = pb.getF32Type(), i8 = pb.getI8Type(), i32 = pb.getI32Type();
   Value zero = constIndex(pb, 0), one = constIndex(pb, 1);
   Value tileRows = constIndex(pb, kTileRows);
-  int64_t blocks = k / kBlock;
-  auto activationTile = amx::TileType::get({kTileRows, kBlock}, i8);
-  auto weightTile = amx::TileType::get({kBlock / 4, 4 * kTileRows}, i8);
+  // A block here is a sub-block of the weight's (32 elements, 16 for Q6_K).
+  int64_t width = unpacked.groupElems;
+  int64_t blocks = k / width;
+  auto activationTile = amx::TileType::get({kTileRows, width}, i8);
+  auto weightTile = amx::TileType::get({width / 4, 4 * kTileRows}, i8);
   auto productTile = amx::TileType::get({kTileRows, kTileRows}, i32);
   VectorType lanes = vec(kTileRows, f32);
   Value zeros = arith::ConstantOp::create(pb, DenseElementsAttr::get(lanes, pb.getF32FloatAttr(0)));
@@ -483,9 +500,9 @@ void emitInt8Products(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
           Value block = offset(lb, block0, u);
           activations.push_back(amx::TileLoadOp::create(
               lb, activationTile, packed.ints,
-              ValueRange{m0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock))}));
+              ValueRange{m0, arith::MulIOp::create(lb, block, constIndex(lb, width))}));
           Value run = arith::AddIOp::create(
-              lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, kBlock / 4)));
+              lb, run0, arith::MulIOp::create(lb, block, constIndex(lb, width / 4)));
           weights.push_back(
               amx::TileLoadOp::create(lb, weightTile, unpacked.bytes, ValueRange{run, zero}));
         }
@@ -619,12 +636,12 @@ void lmc::cpu::emitAmxMatmul(ImplicitLocOpBuilder &b, AmxMode mode, const Weight
   // reach product columns that are never stored).
   Value paddedRows = roundUpToTilePairs(b, m);
   Value tiles = arith::DivUIOp::create(b, paddedRows, constIndex(b, kTileRows));
-  PackedActivations packed = allocPacked(b, mode, paddedRows, k, withMins);
+  PackedActivations packed = allocPacked(b, mode, paddedRows, k, withMins, integerGroupElems(w.layout().storage));
   emitPackActivations(b, mode, x, packed, m, k,
                       [](ImplicitLocOpBuilder &, Value r) { return PackedRow{r, r, Value()}; });
 
   // Work items: (weight group, block of activation tiles), group-major.
-  int64_t group = groupRows(mode, n, k, withMins);
+  int64_t group = groupRows(mode, n, k, withMins, integerGroupElems(w.layout().storage));
   Value tileBlock = constIndex(b, kTilesPerBlock);
   Value blocks = arith::CeilDivUIOp::create(b, tiles, tileBlock);
   buildParallelLoop(b, arith::MulIOp::create(b, blocks, constIndex(b, n / group)),
@@ -665,7 +682,7 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, AmxMode mode, const 
     return SmallVector<Value>{};
   });
   Value totalRows = memref::LoadOp::create(b, padded, ValueRange{constIndex(b, experts)});
-  PackedActivations packed = allocPacked(b, mode, totalRows, k, withMins);
+  PackedActivations packed = allocPacked(b, mode, totalRows, k, withMins, integerGroupElems(w.layout().storage));
   emitPackActivations(b, mode, x, packed, pairs, k,
                       [&](ImplicitLocOpBuilder &lb, Value at) {
     auto [xRow, yRow] = rows(lb, at);
@@ -683,7 +700,7 @@ void lmc::cpu::emitAmxExpertMatmul(ImplicitLocOpBuilder &b, AmxMode mode, const 
   // Work items: (expert, weight group), expert-major; experts nobody chose
   // are skipped without reading their weights, those with few pairs read
   // them row by row.
-  int64_t group = groupRows(mode, n, k, withMins);
+  int64_t group = groupRows(mode, n, k, withMins, integerGroupElems(w.layout().storage));
   Value groups = constIndex(b, n / group);
   buildParallelLoop(b, constIndex(b, experts * (n / group)), [&](ImplicitLocOpBuilder &pb,
                                                                  Value item) {

@@ -21,7 +21,8 @@
 // Q8_0 model, see reference-facts). There the activations are the A operand
 // (rows as computed) and the weights are unpacked into the B operand's
 // four-byte-interleaved layout, so each 16x16 product tile is a block of
-// output rows and is scaled in registers.
+// output rows and is scaled in registers. Q6_K (a factor per 16 elements)
+// takes this mode only, with one tile product per 16-element sub-block.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LMC_PASSES_CPU_AMXMATMUL_H
@@ -33,8 +34,9 @@
 
 namespace lmc::cpu {
 
-/// Whether y = x w^T for this weight (n rows of k elements) has an AMX path.
-bool hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k);
+/// Whether y = x w^T for this weight (n rows of k elements) has an AMX path
+/// in `mode`.
+bool hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k, AmxMode mode);
 
 /// y[:m] = x[:m] w^T on AMX tiles (mode exact or int8); w as hasAmxMatmul
 /// accepted.

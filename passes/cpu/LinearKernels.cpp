@@ -82,7 +82,7 @@ void emitTiledMatmul(ImplicitLocOpBuilder &b, const WeightReader &w,
 lmc::cpu::ProductModes lmc::cpu::ProductModes::supportedBy(const WeightAccess &weight, int64_t n,
                                                              int64_t k) const {
   ProductModes supported;
-  if (hasAmxMatmul(weight, n, k))
+  if (amx != AmxMode::off && hasAmxMatmul(weight, n, k, amx))
     supported.amx = amx;
   supported.int8Rows = int8Rows && hasInt8RowDotProducts(weight);
   return supported;

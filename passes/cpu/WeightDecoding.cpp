@@ -382,10 +382,15 @@ bool lmc::cpu::hasIntegerDecoding(StorageType storage) {
   case StorageType::q4_k:
   case StorageType::mxfp4:
   case StorageType::mxfp4_oai:
+  case StorageType::q6_k:
     return true;
   default:
     return false;
   }
+}
+
+int64_t lmc::cpu::integerGroupElems(StorageType storage) {
+  return storage == StorageType::q6_k ? 16 : 32;
 }
 
 void lmc::cpu::decodeBlockIntegers(ImplicitLocOpBuilder &b, const RowLayout &layout, Value bytes,
@@ -413,6 +418,20 @@ void lmc::cpu::decodeBlockIntegers(ImplicitLocOpBuilder &b, const RowLayout &lay
   case StorageType::mxfp4_oai: {
     auto [codes, e] = mxfp4CodesAndExponent(d, layout.storage, scale);
     consume(0, lookup32(b, doubledE2M1(d), codes), halfE8M0(d, e), Value());
+    return;
+  }
+  case StorageType::q6_k: {
+    Value scales = q6_KScales(d);
+    for (int64_t c = 0; c < 8; ++c) {
+      Value centered =
+          d.signedToF32(arith::SubIOp::create(b, q6_KCodes(d, c), d.i8Splat(32, 32)));
+      for (int64_t h = 0; h < 2; ++h)
+        consume(2 * c + h,
+                vector::ExtractStridedSliceOp::create(b, centered, ArrayRef<int64_t>{16 * h},
+                                                      ArrayRef<int64_t>{16},
+                                                      ArrayRef<int64_t>{1}),
+                vector::ExtractOp::create(b, scales, ArrayRef<int64_t>{2 * c + h}), Value());
+    }
     return;
   }
   default:

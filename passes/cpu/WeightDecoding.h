@@ -43,19 +43,24 @@ void decodeBlock(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
                  llvm::function_ref<void(int64_t, mlir::Value)> consume,
                  mlir::Value scale = {});
 
-/// Receives sub-block `index` of a block as integers (a vector<32xf32> of
-/// values exact in bf16) and the f32 factors that make them weights:
-/// w = scale * ints - min (`min` null where the format has none).
+/// Receives sub-block `index` of a block as integers (a vector<G x f32> of
+/// values exact in bf16, G = integerGroupElems) and the f32 factors that
+/// make them weights: w = scale * ints - min (`min` null where the format
+/// has none).
 using IntegerConsumer =
     llvm::function_ref<void(int64_t index, mlir::Value ints, mlir::Value scale, mlir::Value min)>;
 
 /// Whether decodeBlockIntegers supports `storage`: block formats whose
-/// elements are small integers times per-32-element factors (Q8_0, Q4_0,
-/// Q4_K, MXFP4 in both orders as doubled E2M1 times 2^(e-128)).
+/// elements are small integers times per-sub-block factors (Q8_0, Q4_0,
+/// Q4_K, MXFP4 in both orders as doubled E2M1 times 2^(e-128), and Q6_K's
+/// centered codes q - 32 per 16 elements).
 bool hasIntegerDecoding(tfm::StorageType storage);
 
-/// Decodes the block at `blockBase` into its 32-element sub-blocks of
-/// integers and factors, in order (the AMX path multiplies the integers on
+/// Elements per sub-block decodeBlockIntegers gives: 16 for Q6_K, else 32.
+int64_t integerGroupElems(tfm::StorageType storage);
+
+/// Decodes the block at `blockBase` into its sub-blocks of integers and
+/// factors, in order (the AMX path multiplies the integers on
 /// bf16 tiles and applies the factors in f32). `scale` as for decodeBlock.
 void decodeBlockIntegers(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
                          mlir::Value bytes, mlir::Value blockBase, IntegerConsumer consume,

@@ -2,9 +2,9 @@
 
 On a CPU with AMX-INT8, prefill products of block-quantized weights round
 each 32-element block of their activations to int8 (Q8_0's rounding, as
-llama.cpp's CPU backend does before Q8_0, Q4_0, Q4_K and MXFP4 products) and
-multiply on int8 tiles. For Qwen3 (Q8_0, and Q4_K_M: Q4_K with Q6_K, which
-stays exact), GPT-OSS (MXFP4 experts, Q8_0 attention) and DeepSeek-V3 (MLA,
+llama.cpp's CPU backend does before Q8_0, Q4_0, Q4_K, Q6_K and MXFP4 products)
+and multiply on int8 tiles (Q6_K per 16 columns). For Qwen3 (Q8_0, and
+Q4_K_M: Q4_K with Q6_K), GPT-OSS (MXFP4 experts, Q8_0 attention) and DeepSeek-V3 (MLA,
 Q8_0) models, against llama.cpp on the same quantized file:
 - the logits of every prompt position are within the bound the quantized
   tests allow (relative rms, argmax agreement);

@@ -7,7 +7,9 @@
 // 8x64 B operand, one tile product per block, two blocks in flight. The
 // products are scaled by the outer product of the blocks' factors into
 // register accumulators (scf.for iter_args), minus the minimums times the
-// block sums for Q4_K. amx-int8 without amx does nothing.
+// block sums for Q4_K. Q6_K (factors per 16 elements) multiplies per
+// 16-column sub-block: 16x16 activation and 4x64 weight tiles. amx-int8
+// without amx does nothing.
 
 // NOAMX-NOT: amx.
 // NOAMX-NOT: _amx8
@@ -19,6 +21,8 @@
 // CHECK: call @lmc_matmul_q4_k_64_256_amx8(
 // CHECK-LABEL: func.func @experts
 // CHECK: call @lmc_expert_matmul_mxfp4_4_64_64_s2_shared_amx8(
+// CHECK-LABEL: func.func @sixteen
+// CHECK: call @lmc_matmul_q6_k_64_256_amx8(
 
 // CHECK-LABEL: func.func private @lmc_matmul_q8_0_64_64_amx8
 // The activations: block maximum, factor, rounding, the factor in f16.
@@ -64,10 +68,16 @@
 // CHECK: scf.if
 // CHECK: amx.tile_muli
 
+// CHECK-LABEL: func.func private @lmc_matmul_q6_k_64_256_amx8
+// CHECK: amx.tile_load {{.*}} into !amx.tile<16x16xi8>
+// CHECK: amx.tile_load {{.*}} into !amx.tile<4x64xi8>
+// CHECK: amx.tile_muli
+
 tfm.weight_decl @a : !tfm.weight<64x64, q8_0> at 0
 tfm.weight_decl @b : !tfm.weight<64x64, f32> at 8192
 tfm.weight_decl @c : !tfm.weight<64x256, q4_k> at 32768
 tfm.weight_decl @e : !tfm.weight<4x64x64, mxfp4> at 65536
+tfm.weight_decl @s : !tfm.weight<64x256, q6_k> at 131072
 func.func @forward(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %a = tfm.weight @a : !tfm.weight<64x64, q8_0>
   %b = tfm.weight @b : !tfm.weight<64x64, f32>
@@ -84,4 +94,9 @@ func.func @experts(%x: tensor<?x64xf32>, %ids: tensor<?x2xi32>) -> tensor<?x2x64
   %w = tfm.weight @e : !tfm.weight<4x64x64, mxfp4>
   %y = tfm.expert_matmul %x, %w[%ids] : (tensor<?x64xf32>, !tfm.weight<4x64x64, mxfp4>, tensor<?x2xi32>) -> tensor<?x2x64xf32>
   return %y : tensor<?x2x64xf32>
+}
+func.func @sixteen(%x: tensor<?x256xf32>) -> tensor<?x64xf32> {
+  %s = tfm.weight @s : !tfm.weight<64x256, q6_k>
+  %y = tfm.matmul %x, %s : (tensor<?x256xf32>, !tfm.weight<64x256, q6_k>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
 }

@@ -354,6 +354,8 @@ INSTANTIATE_TEST_SUITE_P(Formats, AmxInt8Matmul,
                                            AmxCase{"q4_0", Format::Q4_0},
                                            AmxCase{"q4_k", Format::Q4_K},
                                            AmxCase{"mxfp4", Format::MXFP4},
+                                           // 16-element sub-blocks.
+                                           AmxCase{"q6_k", Format::Q6_K},
                                            // An odd number of 32-element blocks.
                                            AmxCase{"q8_0", Format::Q8_0, 64, 4064, "_odd"},
                                            // Rows too long for the stack: heap groups.
