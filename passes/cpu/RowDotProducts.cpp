@@ -41,6 +41,61 @@ static void prefetchAhead(ImplicitLocOpBuilder &b, const lmc::cpu::WeightReader 
   }
 }
 
+/// One block of a row loop: its index, its place u in the unrolled
+/// iteration, and the loop-carried values to update.
+using BlockBody = function_ref<void(ImplicitLocOpBuilder &, Value block, int64_t u,
+                                    SmallVectorImpl<Value> &state)>;
+
+/// Runs `body` over the blocks of `row`, `unroll` per iteration (then the
+/// rest one at a time), the bytes ahead prefetched; returns the final state.
+static SmallVector<Value> emitBlockLoop(ImplicitLocOpBuilder &b, const lmc::cpu::WeightReader &w,
+                                        const lmc::cpu::WeightRow &row, int64_t unroll,
+                                        ValueRange init, BlockBody body) {
+  using namespace lmc::cpu;
+  int64_t blocks = w.blocksPerRow();
+  int64_t unrolledBlocks = blocks / unroll * unroll;
+  auto blockLoop = [&](int64_t begin, int64_t end, int64_t step, ValueRange start) {
+    return buildForLoop(
+        b, constIndex(b, begin), constIndex(b, end), constIndex(b, step), start,
+        [&](ImplicitLocOpBuilder &lb, Value first, ValueRange current) {
+          SmallVector<Value> state(current);
+          prefetchAhead(lb, w, row, first, step);
+          for (int64_t u = 0; u < step; ++u) {
+            Value block = u == 0 ? first
+                                 : arith::AddIOp::create(lb, first, constIndex(lb, u)).getResult();
+            body(lb, block, u, state);
+          }
+          return state;
+        });
+  };
+  ValueRange sums = blockLoop(0, unrolledBlocks, unroll, init);
+  if (unrolledBlocks < blocks)
+    sums = blockLoop(unrolledBlocks, blocks, 1, sums);
+  return SmallVector<Value>(sums.begin(), sums.end());
+}
+
+/// The horizontal sum of `count` vectors from values[first].
+static Value sumOf(ImplicitLocOpBuilder &b, ArrayRef<Value> values, size_t first, size_t count) {
+  Value total = values[first];
+  for (size_t a = 1; a < count; ++a)
+    total = arith::AddFOp::create(b, total, values[first + a]);
+  return lmc::cpu::reduceAdd(b, total);
+}
+
+/// y[yRows[r], n] = sums[r] (+ bias).
+static void storeRowSums(ImplicitLocOpBuilder &b, ArrayRef<Value> sums, Value y,
+                         ArrayRef<Value> yRows, Value n, Value bias) {
+  for (size_t r = 0; r < sums.size(); ++r) {
+    Value sum = bias ? arith::AddFOp::create(b, sums[r], bias).getResult() : sums[r];
+    memref::StoreOp::create(b, sum, y, ValueRange{yRows[r], n});
+  }
+}
+
+/// Element `offset` of the chunk starting at element k0.
+static Value chunkStart(ImplicitLocOpBuilder &b, Value k0, int64_t offset) {
+  return offset == 0 ? k0 : arith::AddIOp::create(b, k0, lmc::cpu::constIndex(b, offset)).getResult();
+}
+
 void lmc::cpu::emitRowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w,
                                   const WeightRow &row, Value x, ArrayRef<Value> xRows,
                                   Value y, ArrayRef<Value> yRows, Value n, Value bias) {
@@ -50,54 +105,29 @@ void lmc::cpu::emitRowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w
   int64_t chunksPerBlock = layout.blockElems / layout.chunkWidth;
   // Blocks per iteration: enough chunks to use every accumulator.
   int64_t unroll = std::max<int64_t>(1, accs / chunksPerBlock);
-  int64_t blocks = w.blocksPerRow();
-  int64_t unrolledBlocks = blocks / unroll * unroll;
 
   VectorType accType = VectorType::get({layout.chunkWidth}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  // Accumulator a of activation row r is init[r * accs + a].
+  // Accumulator a of activation row r is acc[r * accs + a].
   SmallVector<Value> init(rows * accs, zero);
-  auto blockLoop = [&](int64_t begin, int64_t end, int64_t step, ValueRange start) {
-    return buildForLoop(
-        b, constIndex(b, begin), constIndex(b, end), constIndex(b, step), start,
-        [&](ImplicitLocOpBuilder &lb, Value first, ValueRange current) {
-          SmallVector<Value> acc(current);
-          prefetchAhead(lb, w, row, first, step);
-          int64_t chunkCount = 0;
-          for (int64_t u = 0; u < step; ++u) {
-            Value block = u == 0 ? first
-                                 : arith::AddIOp::create(lb, first, constIndex(lb, u)).getResult();
-            Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
-            w.decode(lb, row, block, [&](int64_t chunk, Value weights) {
-              Value k = chunk == 0 ? k0
-                                   : arith::AddIOp::create(
-                                         lb, k0, constIndex(lb, chunk * layout.chunkWidth))
-                                         .getResult();
-              int64_t a = chunkCount++ % accs;
-              for (size_t r = 0; r < rows; ++r) {
-                Value xs = vector::LoadOp::create(lb, accType, x, ValueRange{xRows[r], k});
-                acc[r * accs + a] = vector::FMAOp::create(lb, weights, xs, acc[r * accs + a]);
-              }
-            });
+  SmallVector<Value> acc = emitBlockLoop(
+      b, w, row, unroll, init,
+      [&](ImplicitLocOpBuilder &lb, Value block, int64_t u, SmallVectorImpl<Value> &acc) {
+        Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
+        w.decode(lb, row, block, [&](int64_t chunk, Value weights) {
+          Value k = chunkStart(lb, k0, chunk * layout.chunkWidth);
+          int64_t a = (u * chunksPerBlock + chunk) % accs;
+          for (size_t r = 0; r < rows; ++r) {
+            Value xs = vector::LoadOp::create(lb, accType, x, ValueRange{xRows[r], k});
+            acc[r * accs + a] = vector::FMAOp::create(lb, weights, xs, acc[r * accs + a]);
           }
-          return acc;
         });
-  };
-  SmallVector<Value> sums(blockLoop(0, unrolledBlocks, unroll, init));
-  if (unrolledBlocks < blocks) {
-    ValueRange tail = blockLoop(unrolledBlocks, blocks, 1, sums);
-    sums.assign(tail.begin(), tail.end());
-  }
-  for (size_t r = 0; r < rows; ++r) {
-    Value total = sums[r * accs];
-    for (int64_t a = 1; a < accs; ++a)
-      total = arith::AddFOp::create(b, total, sums[r * accs + a]);
-    Value sum = reduceAdd(b, total);
-    if (bias)
-      sum = arith::AddFOp::create(b, sum, bias);
-    memref::StoreOp::create(b, sum, y, ValueRange{yRows[r], n});
-  }
+      });
+  SmallVector<Value> sums;
+  for (size_t r = 0; r < rows; ++r)
+    sums.push_back(sumOf(b, acc, r * accs, accs));
+  storeRowSums(b, sums, y, yRows, n, bias);
 }
 
 /// The factor of each i32 lane of chunk `chunk` (lane l sums elements
@@ -123,11 +153,10 @@ void lmc::cpu::emitInt8RowDotProducts(ImplicitLocOpBuilder &b, const WeightReade
   assert(bytes.groupElems == x.groupElems && "activations quantized for another format");
   int64_t width = bytes.chunkWidth;
   int64_t groups = layout.blockElems / bytes.groupElems;
+  int64_t chunksPerBlock = layout.blockElems / width;
   size_t rows = xRows.size();
   int64_t accs = accumulatorsPerRow(rows);
-  int64_t unroll = std::max<int64_t>(1, accs / (layout.blockElems / width));
-  int64_t blocks = w.blocksPerRow();
-  int64_t unrolledBlocks = blocks / unroll * unroll;
+  int64_t unroll = std::max<int64_t>(1, accs / chunksPerBlock);
 
   Type f32 = b.getF32Type();
   auto zeros = [&](int64_t lanes) -> Value {
@@ -143,60 +172,36 @@ void lmc::cpu::emitInt8RowDotProducts(ImplicitLocOpBuilder &b, const WeightReade
   // block) state[(rows + r) * accs + a].
   SmallVector<Value> init(rows * accs, zeros(width / 4));
   init.append(rows * accs, zeros(groups));
-  auto blockLoop = [&](int64_t begin, int64_t end, int64_t step, ValueRange start) {
-    return buildForLoop(
-        b, constIndex(b, begin), constIndex(b, end), constIndex(b, step), start,
-        [&](ImplicitLocOpBuilder &lb, Value first, ValueRange current) {
-          SmallVector<Value> state(current);
-          prefetchAhead(lb, w, row, first, step);
-          int64_t chunkCount = 0;
-          for (int64_t u = 0; u < step; ++u) {
-            Value block = u == 0 ? first
-                                 : arith::AddIOp::create(lb, first, constIndex(lb, u)).getResult();
-            ByteFactors factors = w.decodeByteFactors(lb, row, block);
-            Value group0 = arith::MulIOp::create(lb, block, constIndex(lb, groups));
-            SmallVector<Value> combined;
-            for (size_t r = 0; r < rows; ++r) {
-              Value scales = vector::LoadOp::create(lb, groupType, x.factors,
-                                                    ValueRange{xRows[r], group0});
-              combined.push_back(arith::MulFOp::create(lb, factors.factors, scales));
-              Value sums = vector::LoadOp::create(lb, groupType, x.sums,
-                                                  ValueRange{xRows[r], group0});
-              Value &corrections = state[(rows + r) * accs + u % accs];
-              corrections = vector::FMAOp::create(lb, factors.corrections, sums, corrections);
-            }
-            Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
-            w.decodeBytes(lb, row, block, [&](int64_t chunk, Value weights) {
-              Value k = chunk == 0 ? k0
-                                   : arith::AddIOp::create(lb, k0, constIndex(lb, chunk * width))
-                                         .getResult();
-              int64_t a = chunkCount++ % accs;
-              for (size_t r = 0; r < rows; ++r) {
-                Value xs = vector::LoadOp::create(lb, byteType, x.ints, ValueRange{xRows[r], k});
-                Value dots = arith::SIToFPOp::create(
-                    lb, laneType, lmc::cpu::DotBytesOp::create(lb, dotType, weights, xs));
-                Value scale = laneFactors(lb, combined[r], chunk, width, bytes.groupElems);
-                state[r * accs + a] = vector::FMAOp::create(lb, dots, scale, state[r * accs + a]);
-              }
-            });
+  SmallVector<Value> state = emitBlockLoop(
+      b, w, row, unroll, init,
+      [&](ImplicitLocOpBuilder &lb, Value block, int64_t u, SmallVectorImpl<Value> &state) {
+        ByteFactors factors = w.decodeByteFactors(lb, row, block);
+        Value group0 = arith::MulIOp::create(lb, block, constIndex(lb, groups));
+        SmallVector<Value> combined;
+        for (size_t r = 0; r < rows; ++r) {
+          Value scales =
+              vector::LoadOp::create(lb, groupType, x.factors, ValueRange{xRows[r], group0});
+          combined.push_back(arith::MulFOp::create(lb, factors.factors, scales));
+          Value sums = vector::LoadOp::create(lb, groupType, x.sums, ValueRange{xRows[r], group0});
+          Value &corrections = state[(rows + r) * accs + u % accs];
+          corrections = vector::FMAOp::create(lb, factors.corrections, sums, corrections);
+        }
+        Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
+        w.decodeBytes(lb, row, block, [&](int64_t chunk, Value weights) {
+          Value k = chunkStart(lb, k0, chunk * width);
+          int64_t a = (u * chunksPerBlock + chunk) % accs;
+          for (size_t r = 0; r < rows; ++r) {
+            Value xs = vector::LoadOp::create(lb, byteType, x.ints, ValueRange{xRows[r], k});
+            Value dots = arith::SIToFPOp::create(
+                lb, laneType, lmc::cpu::DotBytesOp::create(lb, dotType, weights, xs));
+            Value scale = laneFactors(lb, combined[r], chunk, width, bytes.groupElems);
+            state[r * accs + a] = vector::FMAOp::create(lb, dots, scale, state[r * accs + a]);
           }
-          return state;
         });
-  };
-  SmallVector<Value> sums(blockLoop(0, unrolledBlocks, unroll, init));
-  if (unrolledBlocks < blocks) {
-    ValueRange tail = blockLoop(unrolledBlocks, blocks, 1, sums);
-    sums.assign(tail.begin(), tail.end());
-  }
-  for (size_t r = 0; r < rows; ++r) {
-    Value total = sums[r * accs], corrections = sums[(rows + r) * accs];
-    for (int64_t a = 1; a < accs; ++a) {
-      total = arith::AddFOp::create(b, total, sums[r * accs + a]);
-      corrections = arith::AddFOp::create(b, corrections, sums[(rows + r) * accs + a]);
-    }
-    Value sum = arith::SubFOp::create(b, reduceAdd(b, total), reduceAdd(b, corrections));
-    if (bias)
-      sum = arith::AddFOp::create(b, sum, bias);
-    memref::StoreOp::create(b, sum, y, ValueRange{yRows[r], n});
-  }
+      });
+  SmallVector<Value> sums;
+  for (size_t r = 0; r < rows; ++r)
+    sums.push_back(arith::SubFOp::create(b, sumOf(b, state, r * accs, accs),
+                                         sumOf(b, state, (rows + r) * accs, accs)));
+  storeRowSums(b, sums, y, yRows, n, bias);
 }

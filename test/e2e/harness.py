@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zlib
 
 import numpy as np
 
@@ -202,6 +203,55 @@ def check_quantized_model_against_llama(test, work, name, model, twin, vocab, pr
     test.assertLess(relative, relative_rms_bound)
     test.assertGreaterEqual(agreement, argmax_agreement)
     return exe
+
+
+ROUNDED_RMS_BOUND = 6e-2  # as the quantized tests: the activation rounding with headroom
+ROUNDED_ARGMAX_AGREEMENT = 0.90
+ROUNDED_PROMPT = 48
+
+
+def check_rounded_build(test, work, name, shape, flag, available, same_rounding=False,
+                        batch=None):
+    """A build whose products round activations to int8 (`flag`: the lmc
+    compile option that asks for it) against llama.cpp on the same quantized
+    file and against the exact build: within ROUNDED_RMS_BOUND relative rms
+    of llama.cpp, argmax equal at ROUNDED_ARGMAX_AGREEMENT of the positions,
+    closer to llama.cpp than the exact build where both round the same way
+    (`same_rounding`), more than 1e-4 from the exact build, and the same first
+    greedy tokens as llama.cpp. Where the host lacks the instructions
+    (`available` false) the flag must change nothing. `batch` as for
+    lmc_logits."""
+    model = work.file(name + ".gguf")
+    vocab = synth(model, *shape)["vocab"]
+    prompt = prompt_ids(zlib.crc32(name.encode()), ROUNDED_PROMPT, min(vocab, 5000))
+    rounded = compile_model(model, work.file(name + "-int8"), *flag)
+    exact = compile_model(model, work.file(name + "-exact"))
+    ours = lmc_logits(rounded, prompt, vocab, work, batch=batch)
+    full = lmc_logits(exact, prompt, vocab, work, batch=batch)
+    reference = llama_logits(model, prompt, vocab, work)
+    scale = rms(reference)
+    relative = rms(ours - reference) / scale
+    exact_relative = rms(full - reference) / scale
+    agreement = float((ours.argmax(1) == reference.argmax(1)).mean())
+    rounding = rms(ours - full) / rms(full)
+    report(f"{name}: vs llama.cpp relative rms int8 {relative:.3g}, exact "
+           f"{exact_relative:.3g}; argmax agreement {agreement:.3f}; "
+           f"int8 vs exact {rounding:.3g}")
+    if not available:
+        test.assertLess(abs(ours - full).max(), 1e-6)
+        return
+    test.assertLess(relative, ROUNDED_RMS_BOUND)
+    test.assertGreaterEqual(agreement, ROUNDED_ARGMAX_AGREEMENT)
+    if same_rounding:
+        test.assertLess(relative, exact_relative)
+    test.assertGreater(rounding, 1e-4)
+    eos = manifest(rounded)["tokens"]["eos"]
+    test.assertGreedyEqual(lmc_greedy(rounded, prompt, 4), llama_greedy(model, prompt, 4), eos)
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        return set(f.read().split())
 
 
 def main():

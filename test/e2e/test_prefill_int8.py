@@ -22,10 +22,7 @@ Q8_0) models, against llama.cpp on the same quantized file:
   llama.cpp does for the first tokens.
 Without AMX-INT8 the flag changes nothing, and the builds must agree.
 """
-import zlib
-
 import harness
-from harness import synth
 
 SHAPES = {
     "qwen3_q8_0": ["--layers", 3, "--hidden", 256, "--heads", 4, "--kv-heads", 2,
@@ -44,49 +41,17 @@ SHAPES = {
                       "--expert-groups", 1, "--expert-groups-used", 1, "--shared-experts", 1,
                       "--leading-dense", 1, "--type", "q8_0", "--seed", 74],
 }
-# As test_qwen3_quant.py: the activation rounding with headroom.
-RELATIVE_RMS_BOUND = 6e-2
-ARGMAX_AGREEMENT = 0.90
-PROMPT = 48
 
 
 def host_has_amx_int8():
-    with open("/proc/cpuinfo") as f:
-        flags = f.read()
-    return "amx_int8" in flags and "amx_bf16" in flags and "amx_tile" in flags
+    return {"amx_int8", "amx_bf16", "amx_tile"} <= harness.cpu_flags()
 
 
 class Int8PrefillAgainstLlama(harness.TestCase):
     def check(self, name, same_rounding=False):
-        model = self.work.file(name + ".gguf")
-        config = synth(model, *SHAPES[name])
-        vocab = config["vocab"]
-        prompt = harness.prompt_ids(zlib.crc32(name.encode()), PROMPT, min(vocab, 5000))
-        int8 = harness.compile_model(model, self.work.file(name + "-int8"),
-                                     "--prefill-activations", "int8")
-        exact = harness.compile_model(model, self.work.file(name + "-exact"))
-        ours = harness.lmc_logits(int8, prompt, vocab, self.work)
-        full = harness.lmc_logits(exact, prompt, vocab, self.work)
-        reference = harness.llama_logits(model, prompt, vocab, self.work)
-        scale = harness.rms(reference)
-        relative = harness.rms(ours - reference) / scale
-        exact_relative = harness.rms(full - reference) / scale
-        agreement = float((ours.argmax(1) == reference.argmax(1)).mean())
-        rounding = harness.rms(ours - full) / harness.rms(full)
-        harness.report(f"{name}: vs llama.cpp relative rms int8 {relative:.3g}, exact "
-                       f"{exact_relative:.3g}; argmax agreement {agreement:.3f}; "
-                       f"int8 vs exact {rounding:.3g}")
-        if not host_has_amx_int8():
-            self.assertLess(abs(ours - full).max(), 1e-6)
-            return
-        self.assertLess(relative, RELATIVE_RMS_BOUND)
-        self.assertGreaterEqual(agreement, ARGMAX_AGREEMENT)
-        if same_rounding:
-            self.assertLess(relative, exact_relative)
-        self.assertGreater(rounding, 1e-4)
-        eos = harness.manifest(int8)["tokens"]["eos"]
-        self.assertGreedyEqual(harness.lmc_greedy(int8, prompt, 4),
-                               harness.llama_greedy(model, prompt, 4), eos)
+        harness.check_rounded_build(self, self.work, name, SHAPES[name],
+                                    ("--prefill-activations", "int8"), host_has_amx_int8(),
+                                    same_rounding)
 
     def test_qwen3_q8_0(self):
         self.check("qwen3_q8_0", same_rounding=True)

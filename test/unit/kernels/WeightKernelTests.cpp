@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 
 using namespace lmc::test;
 using lmc::quant::Format;
@@ -302,6 +303,37 @@ std::vector<float> roundActivationsToInt8(const std::vector<float> &x) {
   return rounded;
 }
 
+/// How far `run`'s products of random activations (m rows for each m of
+/// `rowCounts`, one all-zero 32-element block from element `zeroAt`) are
+/// from the product of the activations rounded to int8 (worst over all) and
+/// from the exact product (least over the row counts of each count's
+/// worst), relative to the sum of |terms|.
+std::pair<double, double> roundedErrors(MatmulFn run, std::vector<uint8_t> &weights,
+                                        const std::vector<float> &decoded, TestRandom &rng,
+                                        std::initializer_list<int64_t> rowCounts, int64_t n,
+                                        int64_t k, int64_t zeroAt) {
+  double worstRounded = 0, leastExact = 1;
+  for (int64_t m : rowCounts) {
+    std::vector<float> x(m * k);
+    for (float &v : x)
+      v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, int(rng.byte() % 8) - 4);
+    // Its factor is 0, not a division by zero.
+    std::fill(x.begin() + zeroAt, x.begin() + zeroAt + 32, 0.0f);
+    std::vector<float> rounded = roundActivationsToInt8(x);
+    std::vector<float> y = runMatmul(run, weights, x, m, n, k);
+    double worstExact = 0;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        auto [sum, magnitude] = referenceDot(rounded, decoded, i, j, k);
+        worstRounded = std::max(worstRounded, std::fabs(y[i * n + j] - sum) / magnitude);
+        auto [exact, exactMagnitude] = referenceDot(x, decoded, i, j, k);
+        worstExact = std::max(worstExact, std::fabs(y[i * n + j] - exact) / exactMagnitude);
+      }
+    leastExact = std::min(leastExact, worstExact);
+  }
+  return {worstRounded, leastExact};
+}
+
 // The int8 AMX path (--prefill-activations int8) computes exactly the
 // product of the activations rounded as roundActivationsToInt8 says with the
 // decoded weights, up to f32 summation: a wrong tile layout, factor or
@@ -324,25 +356,8 @@ TEST_P(AmxInt8Matmul, MatchesRoundedActivations) {
   EXPECT_TRUE(compiledKernel(harness, "_amx8")) << c.name;
   auto run = (MatmulFn)harness.lookup("run");
   ASSERT_TRUE(run);
-  double worstRounded = 0, leastExact = 1;
-  for (int64_t m : {16, 37, 150}) {
-    std::vector<float> x(m * k);
-    for (float &v : x)
-      v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, int(rng.byte() % 8) - 4);
-    // One all-zero block: its factor is 0, not a division by zero.
-    std::fill(x.begin() + k, x.begin() + k + 32, 0.0f);
-    std::vector<float> rounded = roundActivationsToInt8(x);
-    std::vector<float> y = runMatmul(run, weights, x, m, n, k);
-    double worstExact = 0;
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        auto [sum, magnitude] = referenceDot(rounded, decoded, i, j, k);
-        worstRounded = std::max(worstRounded, std::fabs(y[i * n + j] - sum) / magnitude);
-        auto [exact, exactMagnitude] = referenceDot(x, decoded, i, j, k);
-        worstExact = std::max(worstExact, std::fabs(y[i * n + j] - exact) / exactMagnitude);
-      }
-    leastExact = std::min(leastExact, worstExact);
-  }
+  auto [worstRounded, leastExact] =
+      roundedErrors(run, weights, decoded, rng, {16, 37, 150}, n, k, /*zeroAt=*/k);
   // Measured (relative to the sum of |terms|): 6e-8..1.8e-7 from the
   // product of the rounded activations, 4e-4..4e-3 from the exact one.
   EXPECT_LT(worstRounded, 1e-6) << c.name;
@@ -386,25 +401,8 @@ TEST_P(Int8RowMatmul, MatchesRoundedActivations) {
   EXPECT_TRUE(compiledKernel(harness, "_vnni8")) << c.name;
   auto run = (MatmulFn)harness.lookup("run");
   ASSERT_TRUE(run);
-  double worstRounded = 0, leastExact = 1;
-  for (int64_t m : {1, 7}) {
-    std::vector<float> x(m * k);
-    for (float &v : x)
-      v = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, int(rng.byte() % 8) - 4);
-    // One all-zero block: its factor is 0, not a division by zero.
-    std::fill(x.begin() + 32, x.begin() + 64, 0.0f);
-    std::vector<float> rounded = roundActivationsToInt8(x);
-    std::vector<float> y = runMatmul(run, weights, x, m, n, k);
-    double worstExact = 0;
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        auto [sum, magnitude] = referenceDot(rounded, decoded, i, j, k);
-        worstRounded = std::max(worstRounded, std::fabs(y[i * n + j] - sum) / magnitude);
-        auto [exact, exactMagnitude] = referenceDot(x, decoded, i, j, k);
-        worstExact = std::max(worstExact, std::fabs(y[i * n + j] - exact) / exactMagnitude);
-      }
-    leastExact = std::min(leastExact, worstExact);
-  }
+  auto [worstRounded, leastExact] =
+      roundedErrors(run, weights, decoded, rng, {1, 7}, n, k, /*zeroAt=*/32);
   // Measured (relative to the sum of |terms|): 3.5e-8..7.9e-8 from the
   // product of the rounded activations, 7e-4..2.1e-3 from the exact one.
   EXPECT_LT(worstRounded, 1e-6) << c.name;
