@@ -254,11 +254,6 @@ void decodeQ4_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   }
 }
 
-/// Q6_K: 128 bytes ql (low 4 bits), 64 bytes qh (high 2 bits), 16 int8
-/// scales (one per 16 elements), f16 d. In each half h of 128 elements,
-/// element 32c + l (c < 4, l < 32) takes the low (c < 2) or high nibble of
-/// ql[64h + 32(c % 2) + l] and bits 2c, 2c+1 of qh[32h + l];
-/// x = (d * scale[8h + 2c + l/16]) * (q - 32).
 /// Q6_K's 16 factors d * scale[i] as vector<16xf32> lanes.
 Value q6_KScales(Decoder &d) {
   return arith::MulFOp::create(d.b, d.splat(d.loadF16(208), 16),
@@ -286,14 +281,14 @@ Value q6_KCodes(Decoder &d, int64_t c) {
 void decodeQ6_K(Decoder &d, function_ref<void(int64_t, Value)> consume) {
   ImplicitLocOpBuilder &b = d.b;
   Value scales = q6_KScales(d);
-  SmallVector<int64_t> concat(32);
+  SmallVector<int64_t> halves(32);
   for (int64_t l = 0; l < 32; ++l)
-    concat[l] = l;
+    halves[l] = l;
   for (int64_t c = 0; c < 8; ++c) {
     Value centered = arith::SubIOp::create(b, q6_KCodes(d, c), d.i8Splat(32, 32));
     // Lanes 0-15 of chunk c take scale 2c, lanes 16-31 scale 2c + 1.
     Value chunkScales = vector::ShuffleOp::create(b, broadcastLane(d, scales, 2 * c, 16),
-                                                  broadcastLane(d, scales, 2 * c + 1, 16), concat);
+                                                  broadcastLane(d, scales, 2 * c + 1, 16), halves);
     consume(c, arith::MulFOp::create(b, chunkScales, d.signedToF32(centered)));
   }
 }
