@@ -30,6 +30,18 @@ QuantizedBlock lmc::cpu::quantizeBlock(ImplicitLocOpBuilder &b, Value values) {
   return {ints, rounded, factor};
 }
 
+void lmc::cpu::emitQuantizeRowBlocks(
+    ImplicitLocOpBuilder &b, Value x, Value row, int64_t k,
+    function_ref<void(ImplicitLocOpBuilder &, Value, const QuantizedBlock &)> consume) {
+  VectorType values = VectorType::get({kActivationBlock}, b.getF32Type());
+  buildForLoop(b, constIndex(b, 0), constIndex(b, k), constIndex(b, kActivationBlock),
+               ValueRange{}, [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
+                 consume(lb, c, quantizeBlock(lb, vector::LoadOp::create(lb, values, x,
+                                                                         ValueRange{row, c})));
+                 return SmallVector<Value>{};
+               });
+}
+
 QuantizedRows lmc::cpu::emitQuantizeRows(ImplicitLocOpBuilder &b, Value x, Value rows, int64_t k,
                                          int64_t groupElems) {
   Type f32 = b.getF32Type();
@@ -42,12 +54,9 @@ QuantizedRows lmc::cpu::emitQuantizeRows(ImplicitLocOpBuilder &b, Value x, Value
   q.factors = allocBuffer(b, b.getLoc(), perGroup, ValueRange{rows});
   q.sums = allocBuffer(b, b.getLoc(), perGroup, ValueRange{rows});
   Value zero = constIndex(b, 0), one = constIndex(b, 1);
-  VectorType values = VectorType::get({kActivationBlock}, f32);
   buildForLoop(b, zero, rows, one, ValueRange{}, [&](ImplicitLocOpBuilder &rb, Value r, ValueRange) {
-    buildForLoop(rb, zero, constIndex(rb, k), constIndex(rb, kActivationBlock), ValueRange{},
-                 [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
-      QuantizedBlock block =
-          quantizeBlock(lb, vector::LoadOp::create(lb, values, x, ValueRange{r, c}));
+    emitQuantizeRowBlocks(rb, x, r, k, [&](ImplicitLocOpBuilder &lb, Value c,
+                                           const QuantizedBlock &block) {
       vector::StoreOp::create(lb, block.ints, q.ints, ValueRange{r, c});
       Value group0 = arith::DivUIOp::create(lb, c, constIndex(lb, groupElems));
       for (int64_t g = 0; g < kActivationBlock / groupElems; ++g) {
@@ -60,7 +69,6 @@ QuantizedRows lmc::cpu::emitQuantizeRows(ImplicitLocOpBuilder &b, Value x, Value
         memref::StoreOp::create(lb, arith::MulFOp::create(lb, block.factor, reduceAdd(lb, part)),
                                 q.sums, ValueRange{r, group});
       }
-      return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
   });

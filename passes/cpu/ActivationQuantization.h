@@ -31,6 +31,13 @@ struct QuantizedBlock {
 /// Rounds `values` (a vector<32xf32>) to int8.
 QuantizedBlock quantizeBlock(mlir::ImplicitLocOpBuilder &b, mlir::Value values);
 
+/// Rounds row `row` of x ([?, k] f32, k a multiple of 32) block by block:
+/// consume(builder, c, block) for the block at each column c.
+void emitQuantizeRowBlocks(
+    mlir::ImplicitLocOpBuilder &b, mlir::Value x, mlir::Value row, int64_t k,
+    llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value, const QuantizedBlock &)>
+        consume);
+
 /// Activation rows rounded to int8 for the row products: `ints` [rows, k]
 /// i8; per group of `groupElems` elements (32, or 16 for formats with
 /// factors per 16) `factors` [rows, k/groupElems] f32, the factor of the

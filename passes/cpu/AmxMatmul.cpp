@@ -6,7 +6,6 @@
 
 #include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -119,12 +118,9 @@ void emitPackRowParts(ImplicitLocOpBuilder &b, Value x, const PackedActivations 
 /// (quantizeBlock), its factor stored for each of the block's groups.
 void emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, const PackedActivations &packed,
                      int64_t k, Value source, Value r) {
-  VectorType values = vec(kBlock, b.getF32Type());
   int64_t groups = kBlock / packed.groupElems;
-  buildForLoop(b, constIndex(b, 0), constIndex(b, k), constIndex(b, kBlock), ValueRange{},
-               [&](ImplicitLocOpBuilder &lb, Value c, ValueRange) {
-    QuantizedBlock q =
-        quantizeBlock(lb, vector::LoadOp::create(lb, values, x, ValueRange{source, c}));
+  emitQuantizeRowBlocks(b, x, source, k, [&](ImplicitLocOpBuilder &lb, Value c,
+                                             const QuantizedBlock &q) {
     vector::StoreOp::create(lb, q.ints, packed.ints, ValueRange{r, c});
     Value group0 = arith::DivUIOp::create(lb, c, constIndex(lb, packed.groupElems));
     for (int64_t g = 0; g < groups; ++g)
@@ -133,7 +129,6 @@ void emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, const PackedActivations &
     if (packed.sums)
       memref::StoreOp::create(lb, arith::MulFOp::create(lb, q.factor, reduceAdd(lb, q.rounded)),
                               packed.sums, ValueRange{group0, r});
-    return SmallVector<Value>{};
   });
 }
 

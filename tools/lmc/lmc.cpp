@@ -113,12 +113,11 @@ int runCompile(ArgParser &p) {
   }
   if (options.kvType != "f32" && options.kvType != "f16")
     return usageError("unknown KV cache type '" + options.kvType + "' (f32 or f16)");
-  if (options.prefillActivations != "f32" && options.prefillActivations != "int8")
-    return usageError("unknown prefill activation type '" + options.prefillActivations +
-                      "' (f32 or int8)");
-  if (options.decodeActivations != "f32" && options.decodeActivations != "int8")
-    return usageError("unknown decode activation type '" + options.decodeActivations +
-                      "' (f32 or int8)");
+  for (auto [phase, value] : {std::pair{"prefill", &options.prefillActivations},
+                               std::pair{"decode", &options.decodeActivations}})
+    if (*value != "f32" && *value != "int8")
+      return usageError(std::string("unknown ") + phase + " activation type '" + *value +
+                        "' (f32 or int8)");
   if (options.target != "cpu" && options.target != "cuda")
     return usageError("unknown target '" + options.target + "' (cpu or cuda)");
   static const std::pair<const char *, lmc::EmitKind> kinds[] = {
