@@ -101,9 +101,13 @@ def bytes_per_token(model_path, position, kv_bytes):
 
 def lmc_run(exe, prompt, gen, threads):
     # The context llama_bench.mjs gives llama.cpp, so long prompts fit both.
-    args = [exe, "--tokens", ",".join(map(str, prompt)), "-n", str(gen), "--temp", "0",
-            "--ignore-eos", "--ids", "-t", str(threads), "--ctx", str(len(prompt) + gen + 16)]
-    proc, rss, load = measured_run(args)
+    # The ids go through a file: a long prompt exceeds Linux's 128 KiB per argument.
+    with tempfile.NamedTemporaryFile("w", suffix=".ids") as ids:
+        ids.write(",".join(map(str, prompt)))
+        ids.flush()
+        args = [exe, "--tokens", "@" + ids.name, "-n", str(gen), "--temp", "0", "--ignore-eos",
+                "--ids", "-t", str(threads), "--ctx", str(len(prompt) + gen + 16)]
+        proc, rss, load = measured_run(args)
     m = TIMING.search(proc.stderr.decode())
     if not m:
         raise SystemExit("no timing line from " + exe)

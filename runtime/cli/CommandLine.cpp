@@ -7,6 +7,8 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
+#include <cstring>
 
 using namespace lmc::rt;
 using namespace lmc::rt::cli;
@@ -119,11 +121,13 @@ bool parseNumber(const std::string &flag, const std::string &text, double min,
   return true;
 }
 
-/// "1,2, 3" -> {1, 2, 3}; ids must be non-negative int32.
+/// "1,2, 3" -> {1, 2, 3}; ids must be non-negative int32. Blanks (newlines
+/// included, for lists read from files) may surround each id.
 bool parseTokenList(const std::string &text, std::vector<int32_t> &out,
                     std::string &err) {
+  const char *blanks = " \t\r\n";
   out.clear();
-  if (text.find_first_not_of(" \t") == std::string::npos) {
+  if (text.find_first_not_of(blanks) == std::string::npos) {
     err = "--tokens: the list is empty";
     return false;
   }
@@ -132,11 +136,13 @@ bool parseTokenList(const std::string &text, std::vector<int32_t> &out,
     size_t comma = text.find(',', start);
     std::string item = text.substr(
         start, comma == std::string::npos ? std::string::npos : comma - start);
-    size_t b = item.find_first_not_of(" \t");
-    size_t e = item.find_last_not_of(" \t");
+    size_t b = item.find_first_not_of(blanks);
+    size_t e = item.find_last_not_of(blanks);
     item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
     if (item.empty()) {
-      err = "--tokens: empty id in " + quoted(text);
+      err = "--tokens: empty id in " +
+            (text.size() <= 80 ? quoted(text)
+                               : "the list at offset " + std::to_string(start));
       return false;
     }
     int64_t id;
@@ -147,6 +153,35 @@ bool parseTokenList(const std::string &text, std::vector<int32_t> &out,
       return true;
     start = comma + 1;
   }
+}
+
+/// `--tokens @FILE` reads the list from FILE (a long prompt does not fit in one
+/// argument: Linux caps each at 128 KiB); any other value is the list itself.
+bool parseTokensValue(const std::string &value, std::vector<int32_t> &out,
+                      std::string &err) {
+  if (value.empty() || value[0] != '@')
+    return parseTokenList(value, out, err);
+  std::string path = value.substr(1);
+  std::string text;
+  std::FILE *file = std::fopen(path.c_str(), "rb");
+  if (file) {
+    char buffer[1 << 16];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0)
+      text.append(buffer, n);
+  }
+  int error = !file ? errno : std::ferror(file) ? errno : 0;
+  if (file)
+    std::fclose(file);
+  if (error) {
+    err = "--tokens: cannot read " + quoted(path) + ": " + std::strerror(error);
+    return false;
+  }
+  if (!parseTokenList(text, out, err)) {
+    err += " (in " + path + ")";
+    return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -232,7 +267,7 @@ bool lmc::rt::cli::parseCommandLine(const std::vector<std::string> &args,
       break;
     case Flag::Tokens:
       options.hasTokens = true;
-      ok = parseTokenList(value, options.tokens, err);
+      ok = parseTokensValue(value, options.tokens, err);
       break;
     case Flag::NPredict:
       ok = parseInteger(name, value, 0, INT32_MAX, options.nPredict, err);
@@ -335,7 +370,8 @@ std::string lmc::rt::cli::usageText(const std::string &program) {
          "\n"
          "  -p, --prompt TEXT    prompt text (BOS is added if the model wants "
          "it)\n"
-         "  --tokens ID,...      prompt token ids, fed as they are\n"
+         "  --tokens ID,...      prompt token ids, fed as they are (@FILE: read the\n"
+         "                       comma-separated ids from FILE)\n"
          "  -n, --n-predict N    tokens to generate (default 128, less if the "
          "context\n"
          "                       is smaller; 0: evaluate the prompt only); "

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 using namespace lmc::rt::cli;
 
 namespace {
@@ -99,6 +101,37 @@ TEST(CommandLine, TokenList) {
   expectError({"--tokens", "2147483648"}, "out of range");
   expectError({"--tokens", "99999999999999999999"}, "out of range");
   expectError({"--tokens", "0x10"}, "not an integer");
+}
+
+TEST(CommandLine, TokenListFromFile) {
+  // A list longer than one argument may be (128 KiB), over several lines.
+  std::string path = testing::TempDir() + "/lmc-prompt-ids.txt";
+  std::vector<int32_t> ids;
+  std::string text;
+  for (int32_t i = 0; i < 40000; ++i) {
+    ids.push_back((i * 7919) % 151936);
+    text += std::to_string(ids.back()) + (i % 16 == 15 ? ",\n" : ", ");
+  }
+  text.resize(text.size() - 2);
+  text += "\n";
+  auto write = [&](const std::string &content) {
+    std::FILE *f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(content.data(), 1, content.size(), f);
+    std::fclose(f);
+  };
+  write(text);
+  ASSERT_GT(text.size(), size_t(128 * 1024));
+  EXPECT_EQ(parseOk({"--tokens", "@" + path}).tokens, ids);
+
+  write("5,x\n");
+  expectError({"--tokens", "@" + path}, "--tokens: 'x' is not an integer (in " + path + ")");
+  write("\n");
+  expectError({"--tokens", "@" + path}, "--tokens: the list is empty");
+  expectError({"--tokens", "@/nonexistent/ids.txt"},
+              "--tokens: cannot read '/nonexistent/ids.txt': No such file or directory");
+  expectError({"--tokens", "@" + testing::TempDir()}, "Is a directory");
+  std::remove(path.c_str());
 }
 
 TEST(CommandLine, BadValues) {
