@@ -14,9 +14,11 @@ prefill on CPUs with AMX-INT8, and in decode before Q4_0/Q4_K/Q6_K products
 on CPUs with AVX-512 VNNI) and reports medians of: prefill tokens/s (a prompt of
 random ids), decode tokens/s (greedy, --ignore-eos), time to first token and
 peak RSS. It measures the machine's read bandwidth with lmc-bandwidth at the
-same thread count and gives lmc's decode speed as a fraction of the roofline
-bandwidth / (bytes read per token: every weight but the embedding table, one
-embedding row, and the KV cache up to the mid-generation position).
+same thread count before every repeat (a shared machine's bandwidth drifts)
+and gives each engine's decode speed as the median over repeats of its
+fraction of that repeat's roofline: bandwidth / (bytes read per token: every
+weight but the embedding table, one embedding row, and the KV cache up to the
+mid-generation position).
 
 Runs during which other processes used more than a quarter of a core are
 marked as disturbed (the machine's busy time from /proc/stat minus the run's
@@ -130,6 +132,13 @@ def llama_run(model, prompt_len, gen, threads):
             "load": load}
 
 
+def read_bandwidth(threads):
+    """lmc-bandwidth's median GB/s at `threads` threads."""
+    out = subprocess.run([os.path.join(BUILD, "bin", "lmc-bandwidth"), "--threads", str(threads)],
+                         capture_output=True, check=True).stdout
+    return json.loads(out)["median_gbs"]
+
+
 def median(rows, key):
     values = [r[key] for r in rows if r.get(key) is not None]
     return statistics.median(values) if values else None
@@ -170,9 +179,6 @@ def main():
         info["decode_activations"] = args.decode_activations
         info["compile_s"] = time.monotonic() - t0
     info["exe_mb"] = os.path.getsize(exe) / 2**20
-    bw = json.loads(subprocess.run([os.path.join(BUILD, "bin", "lmc-bandwidth"), "--threads",
-                                    str(args.threads)], capture_output=True, check=True).stdout)
-    info["bandwidth_gbs"] = bw["median_gbs"]
     # What the executable stores (an --exe may have been compiled either way).
     dtype = json.loads(subprocess.run([exe, "info"], capture_output=True,
                                       check=True).stdout)["cache"]["dtype"]
@@ -180,29 +186,40 @@ def main():
     weights, kv = bytes_per_token(args.model, args.prompt + args.gen // 2,
                                   2 if dtype == "f16" else 4)
     info["bytes_per_token_mb"] = (weights + kv) / 1e6
-    roofline = bw["median_gbs"] * 1e9 / (weights + kv)
 
     vocab_limit = 100000
     prompt = [(i * 7919 + 13) % vocab_limit for i in range(args.prompt)]
-    lmc_rows, llama_rows = [], []
+    lmc_rows, llama_rows, bandwidths = [], [], []
     for _ in range(args.repeats):
+        bandwidths.append(read_bandwidth(args.threads))
+        roofline = bandwidths[-1] * 1e9 / (weights + kv)
         lmc_rows.append(lmc_run(exe, prompt, args.gen, args.threads))
+        lmc_rows[-1]["roofline_fraction"] = lmc_rows[-1]["decode"] / roofline
         if not args.skip_llama:
             llama_rows.append(llama_run(args.model, args.prompt, args.gen, args.threads))
+            for key, own in (("decode", "roofline_fraction"), ("decode_own", "roofline_fraction_own")):
+                value = llama_rows[-1][key]
+                llama_rows[-1][own] = value / roofline if value else None
+    info["bandwidth_gbs"] = bandwidths
+    bw = statistics.median(bandwidths)
+    roofline = bw * 1e9 / (weights + kv)
 
     def fmt(v, f="{:.1f}"):
         return "—" if v is None else f.format(v)
 
-    lmc = {k: median(lmc_rows, k) for k in ("prefill", "decode", "ttft_ms", "rss", "load")}
-    ll = {k: median(llama_rows, k) for k in ("prefill", "decode", "ttft_ms", "rss", "load",
-                                             "prefill_own", "decode_own")} if llama_rows else {}
+    lmc = {k: median(lmc_rows, k)
+           for k in ("prefill", "decode", "ttft_ms", "rss", "load", "roofline_fraction")}
+    ll = {k: median(llama_rows, k)
+          for k in ("prefill", "decode", "ttft_ms", "rss", "load", "prefill_own", "decode_own",
+                    "roofline_fraction", "roofline_fraction_own")} if llama_rows else {}
     ratio = lambda a, b: None if not a or not b else a / b
     lines = [
         f"model {os.path.basename(args.model)}, {args.threads} threads, prompt {args.prompt}, "
         f"generate {args.gen}, median of {args.repeats}; lmc KV cache {dtype}"
         + (f", prefill / decode activations {info['prefill_activations']} / "
            f"{info['decode_activations']}" if "prefill_activations" in info else ""),
-        f"read bandwidth {bw['median_gbs']:.1f} GB/s; {info['bytes_per_token_mb']:.1f} MB read per "
+        f"read bandwidth {bw:.1f} GB/s (median of {len(bandwidths)}, "
+        f"{min(bandwidths):.1f}-{max(bandwidths):.1f}); {info['bytes_per_token_mb']:.1f} MB read per "
         f"decoded token; roofline {roofline:.1f} tok/s"
         + (f"; compile {info['compile_s']:.1f} s" if "compile_s" in info else "")
         + f"; executable {info['exe_mb']:.1f} MiB",
@@ -213,9 +230,9 @@ def main():
         f"{fmt(ll.get('prefill_own'))} | {fmt(ratio(lmc['prefill'], ll.get('prefill_own')), '{:.2f}x')} |",
         f"| decode tok/s | {fmt(lmc['decode'])} | {fmt(ll.get('decode'))} | "
         f"{fmt(ll.get('decode_own'))} | {fmt(ratio(lmc['decode'], ll.get('decode_own')), '{:.2f}x')} |",
-        f"| decode, fraction of roofline | {fmt(lmc['decode'] / roofline, '{:.0%}')} | "
-        f"{fmt(ratio(ll.get('decode'), roofline), '{:.0%}')} | "
-        f"{fmt(ratio(ll.get('decode_own'), roofline), '{:.0%}')} | |",
+        f"| decode, fraction of roofline | {fmt(lmc['roofline_fraction'], '{:.0%}')} | "
+        f"{fmt(ll.get('roofline_fraction'), '{:.0%}')} | "
+        f"{fmt(ll.get('roofline_fraction_own'), '{:.0%}')} | |",
         f"| time to first token ms | {fmt(lmc['ttft_ms'], '{:.0f}')} | {fmt(ll.get('ttft_ms'), '{:.0f}')} | | |",
         f"| peak RSS MiB | {fmt(lmc['rss'], '{:.0f}')} | {fmt(ll.get('rss'), '{:.0f}')} | | |",
         f"| other load, cores (max) | {fmt(max(r['load'] for r in lmc_rows), '{:.2f}')} | "
