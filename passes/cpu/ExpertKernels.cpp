@@ -212,9 +212,9 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
     };
     // Row `row` of expert e times the pairs [begin, end), each row decoded
     // once per group of up to four pairs; from `quantized` rows of x when
-    // given.
+    // given. `streams`: experts whose rows the thread reads in turn.
     auto rowProducts = [&](ImplicitLocOpBuilder &eb, Value e, Value row, Value begin, Value end,
-                           const QuantizedRows *quantized = nullptr) {
+                           int64_t streams, const QuantizedRows *quantized = nullptr) {
       constexpr int64_t kGroup = 4;
       WeightRow weightRow = w.row(eb, e, row);
       Value biasValue = biasBytes ? biasOf(eb, e, row) : Value();
@@ -224,14 +224,14 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                          gatherProductRows(tb, pairRows, first, count, xRows, yRows);
                          if (quantized)
                            emitInt8RowDotProducts(tb, w, weightRow, *quantized, xRows, y, yRows,
-                                                  row, biasValue);
+                                                  row, biasValue, streams);
                          else
                            emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row,
-                                              biasValue);
+                                              biasValue, streams);
                        });
     };
     // Few pairs (decode): output features in parallel, every chosen expert's
-    // row decoded in registers.
+    // row decoded in registers (a token's `slots` experts: as many streams).
     auto emitRowPath = [&](ImplicitLocOpBuilder &rb) {
       std::optional<QuantizedRows> quantized;
       if (modes.int8Rows)
@@ -241,7 +241,8 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
         buildForLoop(pb, zero, constIndex(pb, experts), one, ValueRange{},
                      [&](ImplicitLocOpBuilder &eb, Value e, ValueRange) -> SmallVector<Value> {
                        auto [begin, end] = pairRange(eb, e);
-                       rowProducts(eb, e, row, begin, end, quantized ? &*quantized : nullptr);
+                       rowProducts(eb, e, row, begin, end, slots,
+                                   quantized ? &*quantized : nullptr);
                        return {};
                      });
       });
@@ -253,7 +254,7 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
         auto [begin, end] = pairRange(rb, e);
         buildForLoop(rb, zero, constIndex(rb, count), one, ValueRange{},
                      [&](ImplicitLocOpBuilder &lb, Value j, ValueRange) {
-                       rowProducts(lb, e, arith::AddIOp::create(lb, first, j), begin, end);
+                       rowProducts(lb, e, arith::AddIOp::create(lb, first, j), begin, end, 1);
                        return SmallVector<Value>{};
                      });
       };
@@ -302,7 +303,8 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
               ImplicitLocOpBuilder sb(loc, nb);
               buildForLoop(sb, zero, constIndex(sb, tiling->tileRows), one, ValueRange{},
                            [&](ImplicitLocOpBuilder &rb, Value j, ValueRange) {
-                             rowProducts(rb, e, arith::AddIOp::create(rb, first, j), begin, end);
+                             rowProducts(rb, e, arith::AddIOp::create(rb, first, j), begin, end,
+                                         1);
                              return SmallVector<Value>{};
                            });
               scf::YieldOp::create(sb);
