@@ -92,9 +92,10 @@ void ThreadPool::startWorkers(int threads) {
   threads = std::min(threads, kMaxThreads);
   threads_.store(threads);
   stop_.store(false);
+  owned_.reset(new OwnedChunks[threads]);
   uint32_t seen = generation_.load();
   for (int i = 1; i < threads; ++i)
-    workers_.emplace_back([this, seen] { workerLoop(seen); });
+    workers_.emplace_back([this, i, seen] { workerLoop(i, seen); });
 }
 
 void ThreadPool::stopWorkers() {
@@ -106,7 +107,7 @@ void ThreadPool::stopWorkers() {
   workers_.clear();
 }
 
-void ThreadPool::workerLoop(uint32_t seen) {
+void ThreadPool::workerLoop(int participant, uint32_t seen) {
   tlsInsideChunk = true;
   for (;;) {
     auto changed = [&] { return generation_.load(std::memory_order_acquire) != seen; };
@@ -119,27 +120,47 @@ void ThreadPool::workerLoop(uint32_t seen) {
     if (stop_.load())
       return;
     seen = generation_.load(std::memory_order_acquire);
-    runChunks(seen);
+    runChunks(participant, seen);
   }
 }
 
-void ThreadPool::runChunks(uint32_t gen) {
-  const Job &job = jobs_[gen & 1];
+namespace {
+static_assert(int64_t(ThreadPool::kMaxThreads) * ThreadPool::kChunksPerThread <= 0xffff,
+              "chunk indices must fit the 16-bit fields of an OwnedChunks word");
+
+/// The first chunk owner q of `owners` owns, out of `chunks`.
+uint64_t firstOwnedChunk(int64_t chunks, int owners, int q) {
+  return uint64_t(chunks * q / owners);
+}
+
+/// An OwnedChunks word: generation, then the run's unclaimed chunks
+/// [front, back).
+uint64_t ownedWord(uint32_t gen, uint64_t front, uint64_t back) {
+  return uint64_t(gen) << 32 | front << 16 | back;
+}
+} // namespace
+
+void ThreadPool::runOwnedChunks(int owner, bool mine, uint32_t gen, const Job &job) {
   ChunkFn fn = job.fn.load(std::memory_order_acquire);
   void *ctx = job.ctx.load(std::memory_order_acquire);
   int64_t n = job.n.load(std::memory_order_acquire);
-  uint64_t chunks = uint64_t(job.chunks.load(std::memory_order_acquire));
-  // If the slot was rewritten under us, the ticket has moved past gen (it is
-  // advanced before a slot is reused), so the claim below fails.
-  uint64_t t = ticket_.load(std::memory_order_acquire);
+  int64_t chunks = job.chunks.load(std::memory_order_acquire);
+  std::atomic<uint64_t> &word = owned_[owner].word;
+  // If the slot was rewritten under us, its word has moved past gen (it is
+  // rewritten before a job slot is reused), so the claim below fails.
+  uint64_t t = word.load(std::memory_order_acquire);
   for (;;) {
-    if (uint32_t(t >> 32) != gen || (t & 0xffffffffu) >= chunks)
+    uint64_t front = (t >> 16) & 0xffff, back = t & 0xffff;
+    if (uint32_t(t >> 32) != gen || front >= back)
       return;
-    if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel,
-                                       std::memory_order_acquire))
+    // The owner takes its run from the front, helpers from the back, so
+    // the owner's stream is cut short rather than broken.
+    uint64_t claimed = mine ? ownedWord(gen, front + 1, back) : ownedWord(gen, front, back - 1);
+    if (!word.compare_exchange_weak(t, claimed, std::memory_order_acq_rel,
+                                    std::memory_order_acquire))
       continue;
-    int64_t i = int64_t(t & 0xffffffffu);
-    int64_t base = n / int64_t(chunks), extra = n % int64_t(chunks);
+    int64_t i = int64_t(mine ? front : back - 1);
+    int64_t base = n / chunks, extra = n % chunks;
     int64_t begin = i * base + std::min(i, extra);
     int64_t end = begin + base + (i < extra ? 1 : 0);
     fn(ctx, begin, end);
@@ -148,8 +169,16 @@ void ThreadPool::runChunks(uint32_t gen) {
       if (callerSleeping_.load())
         futexWakeAll(doneWord_);
     }
-    t = ticket_.load(std::memory_order_acquire);
+    t = word.load(std::memory_order_acquire);
   }
+}
+
+void ThreadPool::runChunks(int participant, uint32_t gen) {
+  const Job &job = jobs_[gen & 1];
+  int owners = job.owners.load(std::memory_order_acquire);
+  // Its own run first, then the rest of each other participant's in turn.
+  for (int k = 0; k < owners; ++k)
+    runOwnedChunks((participant + k) % owners, k == 0, gen, job);
 }
 
 void ThreadPool::waitUntilDone() {
@@ -189,14 +218,18 @@ void ThreadPool::parallelFor(ChunkFn fn, void *ctx, int64_t n) {
   job.ctx.store(ctx, std::memory_order_release);
   job.n.store(n, std::memory_order_release);
   job.chunks.store(chunks, std::memory_order_release);
+  job.owners.store(threads, std::memory_order_release);
   remaining_.store(chunks, std::memory_order_relaxed);
-  ticket_.store(uint64_t(gen) << 32, std::memory_order_release);
+  for (int q = 0; q < threads; ++q)
+    owned_[q].word.store(ownedWord(gen, firstOwnedChunk(chunks, threads, q),
+                                   firstOwnedChunk(chunks, threads, q + 1)),
+                         std::memory_order_release);
   generation_.store(gen);
   if (sleepers_.load() > 0)
     futexWakeAll(generation_);
 
   tlsInsideChunk = true;
-  runChunks(gen);
+  runChunks(0, gen);
   tlsInsideChunk = false;
   waitUntilDone();
 }

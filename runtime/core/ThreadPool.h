@@ -5,10 +5,13 @@
 //
 //  - Workers are persistent. The calling thread runs chunks too, so a pool of
 //    T threads has T-1 workers.
-//  - [0, n) is cut into up to kChunksPerThread * T balanced chunks that all
-//    participants claim from one atomic counter: a thread the OS preempts
-//    (another process is busy) delays only the chunk it holds, not 1/T of
-//    the work.
+//  - [0, n) is cut into up to kChunksPerThread * T balanced chunks, and
+//    each participant owns a run of consecutive ones: it claims its own in
+//    order, so it reads one stretch of memory from start to end (a weight
+//    matrix's rows stream past its prefetches, which restart cold wherever a
+//    thread jumps). A thread with none left claims others' from the back of
+//    their runs, so one the OS preempts (another process is busy) delays
+//    only the chunk it holds, not 1/T of the work.
 //  - An idle thread spins briefly (so the next call of the same forward
 //    finds it awake), then sleeps on a futex. Spinning longer would steal a
 //    core from other processes and, with as many threads as cores, from our
@@ -23,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -73,13 +77,25 @@ private:
     std::atomic<void *> ctx{nullptr};
     std::atomic<int64_t> n{0};
     std::atomic<int64_t> chunks{0};
+    std::atomic<int> owners{0};
+  };
+
+  /// A participant's run of chunks: (generation << 32) | (front << 16) |
+  /// back, its unclaimed chunks [front, back). One cache line each, as every
+  /// participant writes its own.
+  struct alignas(64) OwnedChunks {
+    std::atomic<uint64_t> word{0};
   };
 
   void startWorkers(int threads);
   void stopWorkers();
-  void workerLoop(uint32_t seen);
-  /// Claims and runs chunks of generation gen until none are left.
-  void runChunks(uint32_t gen);
+  void workerLoop(int participant, uint32_t seen);
+  /// Claims and runs chunks of generation gen until none are left: first
+  /// those `participant` owns, then the others' in turn.
+  void runChunks(int participant, uint32_t gen);
+  /// Claims and runs owner's chunks of generation gen until none are left:
+  /// from the front of its run if `mine`, else from the back.
+  void runOwnedChunks(int owner, bool mine, uint32_t gen, const Job &job);
   void waitUntilDone();
 
   /// Read without the lock by parallelFor's inline shortcut.
@@ -89,8 +105,8 @@ private:
   std::atomic<int64_t> spinNanos_{int64_t(kDefaultSpinMicros) * 1000};
 
   Job jobs_[2];
-  /// (generation << 32) | next chunk index.
-  alignas(64) std::atomic<uint64_t> ticket_{0};
+  /// One per participant (the caller is participant 0).
+  std::unique_ptr<OwnedChunks[]> owned_;
   /// The futex word workers sleep on; bumped once per call.
   alignas(64) std::atomic<uint32_t> generation_{0};
   std::atomic<int> sleepers_{0};

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -59,6 +61,55 @@ TEST(ThreadPool, UsesSeveralThreads) {
       seen.insert(std::this_thread::get_id());
     });
   EXPECT_GE(seen.size(), 2u);
+}
+
+TEST(ThreadPool, EachThreadStartsWithItsOwnChunks) {
+  // 4 threads, 16 chunks of one index: participant q owns 4q..4q+3 and
+  // claims them first, so that a matrix's rows stream past its prefetches.
+  // No chunk finishes before all four threads have claimed one (or 10 s
+  // passed), so none can start on another's chunks first: the first indices
+  // are 0, 4, 8, 12. A thread takes its own run front to back, then helps
+  // with others' from their backs.
+  ThreadPool pool(4);
+  for (int round = 0; round < 5; ++round) {
+    std::mutex m;
+    std::map<std::thread::id, std::vector<int64_t>> order;
+    std::atomic<int> started{0};
+    pool.parallelFor(16, [&](int64_t b, int64_t e) {
+      ASSERT_EQ(e, b + 1);
+      {
+        std::lock_guard<std::mutex> lock(m);
+        std::vector<int64_t> &mine = order[std::this_thread::get_id()];
+        if (mine.empty())
+          started++;
+        mine.push_back(b);
+      }
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (started.load() < 4 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+    });
+    ASSERT_EQ(order.size(), 4u) << "round " << round;
+    std::set<int64_t> firsts;
+    size_t total = 0;
+    for (auto &[thread, indices] : order) {
+      firsts.insert(indices.front());
+      total += indices.size();
+      int64_t own = indices.front() / 4;
+      std::map<int64_t, int64_t> lastOfOwner;
+      for (int64_t i : indices) {
+        auto [at, fresh] = lastOfOwner.try_emplace(i / 4, i);
+        if (fresh)
+          continue;
+        if (i / 4 == own)
+          EXPECT_GT(i, at->second) << "round " << round;
+        else
+          EXPECT_LT(i, at->second) << "round " << round;
+        at->second = i;
+      }
+    }
+    EXPECT_EQ(firsts, (std::set<int64_t>{0, 4, 8, 12})) << "round " << round;
+    EXPECT_EQ(total, 16u);
+  }
 }
 
 TEST(ThreadPool, OneThreadRunsInlineAsOneChunk) {
