@@ -193,6 +193,9 @@ bool lmc::compileModel(const CompileOptions &options, std::string &error) {
   pipeline.fuse = false; // done above
   pipeline.amx = options.amx && hostHasAmx();
   pipeline.amxInt8 = options.prefillActivations == "int8" && hostHasAmxInt8();
+  // Without AMX, int8 prefill products run on AVX-512 VNNI.
+  pipeline.vnniInt8 =
+      options.prefillActivations == "int8" && !pipeline.amx && hostHasAvx512Vnni();
   pipeline.int8Rows = options.decodeActivations == "int8" && hostHasAvx512Vnni();
   buildCPUPipeline(lowering, pipeline);
   if (failed(lowering.run(module))) {

@@ -20,7 +20,8 @@ struct CompileOptions {
   bool amx = true;
   /// --prefill-activations: "f32" (exact) or "int8": prefill products round
   /// their activations to int8 per 32 elements, as llama.cpp does, on AMX-INT8
-  /// tiles (faster; where the host has no AMX-INT8 nothing changes).
+  /// tiles, or with AVX-512 VNNI where the host has no AMX (faster; where it
+  /// has neither, or AMX-BF16 without AMX-INT8, nothing changes).
   std::string prefillActivations = "f32";
   /// --decode-activations: "f32" (exact) or "int8": products of few rows
   /// (decode) round their activations the same way and multiply with AVX-512

@@ -34,6 +34,7 @@ void lmc::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options)
   ConvertTfmToCPUOptions lowering;
   lowering.amx = options.amx;
   lowering.amxInt8 = options.amxInt8;
+  lowering.vnniInt8 = options.vnniInt8;
   lowering.int8Rows = options.int8Rows;
   pm.addPass(createConvertTfmToCPU(lowering));
   pm.addPass(createLmcApproximateMath());

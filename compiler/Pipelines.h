@@ -16,6 +16,9 @@ struct CPUPipelineOptions {
   /// With `amx`, round those products' activations to int8 and multiply on
   /// int8 tiles (the target must have AMX-INT8).
   bool amxInt8 = false;
+  /// Without `amx`, round those products' activations the same way and
+  /// multiply with AVX-512 VNNI (the target must have AVX512-VNNI).
+  bool vnniInt8 = false;
   /// Round the activations of few-row products (decode) to int8 and
   /// multiply with AVX-512 VNNI (the target must have AVX512-VNNI).
   bool int8Rows = false;

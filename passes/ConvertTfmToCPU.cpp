@@ -727,7 +727,9 @@ struct ConvertTfmToCPUPass
         LastRowsOpLowering, ConcatOpLowering, RepeatInterleaveOpLowering>(
         typeConverter, ctx);
     ProductModes modes;
-    modes.amx = !amx ? AmxMode::off : amxInt8 ? AmxMode::int8 : AmxMode::exact;
+    modes.amx = amx        ? (amxInt8 ? AmxMode::int8 : AmxMode::exact)
+                : vnniInt8 ? AmxMode::vnni8
+                           : AmxMode::off;
     modes.int8Rows = int8Rows;
     patterns.add<MatmulOpLowering>(typeConverter, ctx, modes);
     populateExpertLoweringPatterns(typeConverter, patterns, modes);

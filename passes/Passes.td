@@ -112,6 +112,11 @@ def ConvertTfmToCPU : Pass<"convert-tfm-to-cpu", "::mlir::ModuleOp"> {
            "With amx: round the activations of those products to int8 per 32 "
            "elements, as llama.cpp does, and multiply on AMX-INT8 tiles "
            "(faster, ~2 % rms logit error); the target must have AMX-INT8">,
+    Option<"vnniInt8", "vnni-int8", "bool", /*default=*/"false",
+           "Without amx: round the activations of those products to int8 "
+           "per 32 elements, as amx-int8 does, and multiply them with "
+           "AVX-512 VNNI instead of AMX tiles; the target must have "
+           "AVX512-VNNI">,
     Option<"int8Rows", "int8-rows", "bool", /*default=*/"false",
            "Round the activations of products with few rows (decode) to "
            "int8 per 32 elements, as llama.cpp does, and multiply them by "

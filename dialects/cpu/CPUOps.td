@@ -44,22 +44,28 @@ def CPU_DotBytesOp : Op<CPU_Dialect, "dot_bytes", [Pure,
     AllTypesMatch<["unsigned_bytes", "signed_bytes"]>,
     TypesMatchWith<"the result has a lane per four bytes", "unsigned_bytes", "result",
                    "::mlir::VectorType::get({::llvm::cast<::mlir::VectorType>($_self)"
-                   ".getNumElements() / 4}, ::mlir::IntegerType::get($_self.getContext(), 32))">]> {
+                   ".getNumElements() / 4}, ::mlir::IntegerType::get($_self.getContext(), 32))">,
+    OptionalTypesMatchWith<"the accumulator has the result's type", "result", "acc",
+                           "$_self">]> {
   let summary = "sums of four products of unsigned and signed bytes";
   let description = [{
     ```mlir
     %s = lmc_cpu.dot_bytes %u, %v : vector<64xi8> -> vector<16xi32>
+    %t = lmc_cpu.dot_bytes %u, %v acc %s : vector<64xi8> -> vector<16xi32>
     ```
     Lane i of the result is the sum over j < 4 of `%u[4i + j]` read as an
     unsigned byte times `%v[4i + j]` read as a signed one, exactly (no
-    saturation). AVX-512 VNNI's vpdpbusd with a zero accumulator; the target
-    must have AVX512-VNNI (and AVX512-VL for 32 bytes).
+    saturation), plus lane i of `acc` when given (wrapping). AVX-512 VNNI's
+    vpdpbusd, with a zero accumulator when none is given; the target must
+    have AVX512-VNNI (and AVX512-VL for 32 bytes).
   }];
   let arguments = (ins VectorOfLengthAndType<[32, 64], [I8]>:$unsigned_bytes,
-                       VectorOfLengthAndType<[32, 64], [I8]>:$signed_bytes);
+                       VectorOfLengthAndType<[32, 64], [I8]>:$signed_bytes,
+                       Optional<VectorOfLengthAndType<[8, 16], [I32]>>:$acc);
   let results = (outs VectorOfLengthAndType<[8, 16], [I32]>:$result);
   let assemblyFormat = [{
-    $unsigned_bytes `,` $signed_bytes attr-dict `:` type($unsigned_bytes) `->` type($result)
+    $unsigned_bytes `,` $signed_bytes (`acc` $acc^)? attr-dict `:` type($unsigned_bytes)
+    `->` type($result)
   }];
 }
 

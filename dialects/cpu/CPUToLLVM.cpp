@@ -140,11 +140,13 @@ struct DotBytesOpLowering : ConvertOpToLLVMPattern<DotBytesOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<VectorType>(op.getType());
     int64_t bits = 32 * type.getNumElements();
-    Value zero = LLVM::ZeroOp::create(rewriter, op.getLoc(), type);
+    Value acc = adaptor.getAcc();
+    if (!acc)
+      acc = LLVM::ZeroOp::create(rewriter, op.getLoc(), type);
     auto call = LLVM::CallIntrinsicOp::create(
         rewriter, op.getLoc(), type,
         rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd." + std::to_string(bits)),
-        ValueRange{zero, adaptor.getUnsignedBytes(), adaptor.getSignedBytes()});
+        ValueRange{acc, adaptor.getUnsignedBytes(), adaptor.getSignedBytes()});
     rewriter.replaceOp(op, call.getResults());
     return success();
   }

@@ -1,5 +1,6 @@
 //===- AmxMatmul.cpp - prefill products on AMX tiles -----------------------===//
 #include "passes/cpu/AmxMatmul.h"
+#include "dialects/cpu/CPUDialect.h"
 #include "passes/cpu/ActivationQuantization.h"
 #include "passes/cpu/KernelBuilder.h"
 #include "passes/cpu/WeightDecoding.h"
@@ -41,6 +42,13 @@ constexpr int64_t kTilesPerBlock = 16;
 
 VectorType vec(int64_t n, Type element) { return VectorType::get({n}, element); }
 
+/// Whether `mode` rounds activations to int8 (on tiles or with VNNI).
+bool roundsToInt8(AmxMode mode) { return mode == AmxMode::int8 || mode == AmxMode::vnni8; }
+
+/// What vpdpbusd's unsigned operand holds for a signed weight byte w: w +
+/// 128 (the byte with its top bit flipped).
+constexpr int64_t kByteBias = 128;
+
 Value offset(ImplicitLocOpBuilder &b, Value base, int64_t delta) {
   return arith::AddIOp::create(b, base, constIndex(b, delta));
 }
@@ -75,10 +83,13 @@ void emitPackRows(ImplicitLocOpBuilder &b, Value count, RowMapping mapping, RowP
 ///    bf16 pair (part p of row 16t + i, columns 2c and 2c+1);
 ///  - int8: `ints` ([rows, k] i8) times `scales` ([k/G, rows] f32): the
 ///    factor of the 32-element block holding each group of G =
-///    `groupElems` elements, the weight's sub-block width.
+///    `groupElems` elements, the weight's sub-block width;
+///  - vnni8: those, and `biasSums` ([k/G, rows] i32): -kByteBias times the
+///    sum of each group's integers, what the biased weight bytes add.
 struct PackedActivations {
   Value pairs, parts;
   Value ints, scales;
+  Value biasSums;
   Value sums;
   int64_t groupElems = kBlock;
 };
@@ -125,6 +136,18 @@ void emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, const PackedActivations &
     Value group0 = arith::DivUIOp::create(lb, c, constIndex(lb, packed.groupElems));
     for (int64_t g = 0; g < groups; ++g)
       memref::StoreOp::create(lb, q.factor, packed.scales, ValueRange{offset(lb, group0, g), r});
+    if (packed.biasSums)
+      for (int64_t g = 0; g < groups; ++g) {
+        Value ints = vector::ExtractStridedSliceOp::create(
+            lb, q.ints, ArrayRef<int64_t>{g * packed.groupElems},
+            ArrayRef<int64_t>{packed.groupElems}, ArrayRef<int64_t>{1});
+        Value sum = vector::ReductionOp::create(
+            lb, vector::CombiningKind::ADD,
+            arith::ExtSIOp::create(lb, vec(packed.groupElems, lb.getI32Type()), ints));
+        Value bias = arith::ConstantOp::create(lb, lb.getI32IntegerAttr(-kByteBias));
+        memref::StoreOp::create(lb, arith::MulIOp::create(lb, sum, bias), packed.biasSums,
+                                ValueRange{offset(lb, group0, g), r});
+      }
     // Sums only for Q4_K, whose groups are the blocks.
     if (packed.sums)
       memref::StoreOp::create(lb, arith::MulFOp::create(lb, q.factor, reduceAdd(lb, q.rounded)),
@@ -137,7 +160,7 @@ void emitPackActivations(ImplicitLocOpBuilder &b, AmxMode mode, Value x,
                          const PackedActivations &packed, Value count, int64_t k,
                          RowMapping mapping) {
   emitPackRows(b, count, mapping, [&](ImplicitLocOpBuilder &pb, Value source, Value dest) {
-    if (mode == AmxMode::int8)
+    if (roundsToInt8(mode))
       emitQuantizeRow(pb, x, packed, k, source, dest);
     else
       emitPackRowParts(pb, x, packed, k, source, dest);
@@ -179,7 +202,7 @@ void emitUnpackWeights(ImplicitLocOpBuilder &b, const WeightReader &w, Value sli
 /// Stack bytes per unpacked weight row: integers (bf16 for exact, int8)
 /// and f32 factors per sub-block of `groupElems`.
 int64_t unpackedRowBytes(AmxMode mode, int64_t k, bool withMins, int64_t groupElems) {
-  int64_t intBytes = mode == AmxMode::int8 ? 1 : 2;
+  int64_t intBytes = roundsToInt8(mode) ? 1 : 2;
   return intBytes * k + (withMins ? 2 : 1) * 4 * (k / groupElems);
 }
 
@@ -208,6 +231,8 @@ StringRef lmc::cpu::getAmxKernelSuffix(AmxMode mode) {
     return "_amx";
   case AmxMode::int8:
     return "_amx8";
+  case AmxMode::vnni8:
+    return "_vnnimm8";
   }
   llvm_unreachable("unknown AMX mode");
 }
@@ -216,7 +241,7 @@ bool lmc::cpu::hasAmxMatmul(const WeightAccess &weight, int64_t n, int64_t k, Am
   StorageType storage = weight.type().getStorage();
   // Q6_K's 16-element sub-blocks: only on int8 tiles (bf16 ones, with three
   // parts per product, measured no faster than the tiled f32 path).
-  if (storage == StorageType::q6_k && mode != AmxMode::int8)
+  if (storage == StorageType::q6_k && !roundsToInt8(mode))
     return false;
   // Scales stored apart: OpenAI's MXFP4 exponents, which decodeIntegers reads.
   return hasIntegerDecoding(storage) &&
@@ -237,11 +262,13 @@ PackedActivations allocPacked(ImplicitLocOpBuilder &b, AmxMode mode, Value rows,
   packed.groupElems = groupElems;
   if (withMins)
     packed.sums = allocBuffer(b, b.getLoc(), blockRows(b.getF32Type()), ValueRange{rows});
-  if (mode == AmxMode::int8) {
+  if (roundsToInt8(mode)) {
     packed.ints = allocBuffer(b, b.getLoc(), MemRefType::get({ShapedType::kDynamic, k},
                                                              b.getI8Type()),
                               ValueRange{rows});
     packed.scales = allocBuffer(b, b.getLoc(), blockRows(b.getF32Type()), ValueRange{rows});
+    if (mode == AmxMode::vnni8)
+      packed.biasSums = allocBuffer(b, b.getLoc(), blockRows(b.getI32Type()), ValueRange{rows});
     return packed;
   }
   Value runs = arith::MulIOp::create(
@@ -264,7 +291,8 @@ using OutputRow = function_ref<Value(ImplicitLocOpBuilder &, Value row)>;
 /// A group of weight rows unpacked for the tiles: integers (exact: `ints`
 /// [group, k] bf16; int8: `quads` and `bytes`, two views of the B
 /// operand's layout, at [(j/16) * k/4 + c/4, j%16] the four int8 of row j,
-/// columns c..c+3), and per sub-block of `groupElems` the factors and
+/// columns c..c+3; vnni8: the same, each byte biased by kByteBias to be
+/// read unsigned), and per sub-block of `groupElems` the factors and
 /// negated minimums ([k/G, group] f32).
 struct UnpackedWeights {
   Value ints, quads, bytes;
@@ -291,8 +319,14 @@ UnpackedWeights emitUnpackGroup(ImplicitLocOpBuilder &b, AmxMode mode, const Wei
   unpacked.scales = buffer(MemRefType::get({k / groupElems, group}, f32));
   if (withMins)
     unpacked.negMins = buffer(MemRefType::get({k / groupElems, group}, f32));
-  if (mode == AmxMode::int8) {
+  if (roundsToInt8(mode)) {
     int64_t runs = group / kTileRows * (k / 4);
+    Value byteBias;
+    if (mode == AmxMode::vnni8)
+      byteBias = arith::ConstantOp::create(
+          b, DenseElementsAttr::get(vec(groupElems, b.getI8Type()),
+                                    // 0x80: the top bit.
+                                    b.getIntegerAttr(b.getI8Type(), -kByteBias)));
     Value storage = buffer(MemRefType::get({group * k}, b.getI8Type()));
     Value zero = constIndex(b, 0);
     unpacked.quads = memref::ViewOp::create(
@@ -302,6 +336,8 @@ UnpackedWeights emitUnpackGroup(ImplicitLocOpBuilder &b, AmxMode mode, const Wei
     emitUnpackWeights(b, w, slice, first, [&](ImplicitLocOpBuilder &lb, Value values, Value j,
                                               Value sub) {
       Value bytes = arith::FPToSIOp::create(lb, vec(groupElems, lb.getI8Type()), values);
+      if (byteBias)
+        bytes = arith::XOrIOp::create(lb, bytes, byteBias);
       Value quads = vector::BitCastOp::create(lb, vec(groupElems / 4, lb.getI32Type()), bytes);
       Value tile = arith::DivUIOp::create(lb, j, constIndex(lb, kTileRows));
       Value column = arith::RemUIOp::create(lb, j, constIndex(lb, kTileRows));
@@ -603,6 +639,139 @@ void emitInt8Products(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
   });
 }
 
+/// Activation rows, and runs of 16 weight rows, whose VNNI products are
+/// summed in registers together: 4 x 2 int32 sums of a sub-block and as
+/// many f32 accumulators, 16 of the 32 vector registers, eight independent
+/// vpdpbusd chains.
+constexpr int64_t kVnniRows = 4;
+constexpr int64_t kVnniRuns = 2;
+
+/// The vnni8 products of an unpacked group with the quantized activation
+/// rows of tiles [tile0, tileEnd): for each kVnniRows activation rows x
+/// kVnniRuns * 16 weight rows, per sub-block one vpdpbusd per four columns
+/// (16 weight rows' biased bytes times an activation row's four bytes,
+/// broadcast), started from the activations' bias sums, then scaled by the
+/// two factors into f32 accumulators.
+void emitVnniProducts(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked, int64_t group,
+                      int64_t k, const PackedActivations &packed, Value tile0, Value tileEnd,
+                      const ProductOutput &out) {
+  Type f32 = pb.getF32Type(), i8 = pb.getI8Type(), i32 = pb.getI32Type();
+  Value zero = constIndex(pb, 0), one = constIndex(pb, 1);
+  int64_t width = unpacked.groupElems;
+  VectorType lanes = vec(kTileRows, f32), sums = vec(kTileRows, i32);
+  VectorType bytes = vec(4 * kTileRows, i8);
+  Value zeros = arith::ConstantOp::create(pb, DenseElementsAttr::get(lanes, pb.getF32FloatAttr(0)));
+  Value rowsBegin = arith::MulIOp::create(pb, tile0, constIndex(pb, kTileRows));
+  Value packedEnd = arith::MulIOp::create(pb, tileEnd, constIndex(pb, kTileRows));
+  // Weight-run-major: a run pair's unpacked bytes (32 x k) stay in L1 while
+  // every activation row of the item passes.
+  int64_t runRows = kVnniRuns * kTileRows;
+  buildForLoop(pb, zero, constIndex(pb, group / runRows), one, ValueRange{},
+               [&](ImplicitLocOpBuilder &wb, Value runPair, ValueRange) {
+    Value j0 = arith::MulIOp::create(wb, runPair, constIndex(wb, runRows));
+    Value column0 = arith::AddIOp::create(wb, out.first, j0);
+    SmallVector<Value> runBase, bias;
+    for (int64_t v = 0; v < kVnniRuns; ++v) {
+      runBase.push_back(arith::MulIOp::create(
+          wb, arith::AddIOp::create(wb, arith::MulIOp::create(wb, runPair, constIndex(wb, kVnniRuns)),
+                                    constIndex(wb, v)),
+          constIndex(wb, k / 4)));
+      if (!out.bias)
+        continue;
+      Value lanesBias = zeros;
+      for (int64_t l = 0; l < kTileRows; ++l)
+        lanesBias = vector::InsertOp::create(
+            wb, out.bias(wb, offset(wb, column0, v * kTileRows + l)), lanesBias,
+            ArrayRef<int64_t>{l});
+      bias.push_back(lanesBias);
+    }
+    buildForLoop(wb, rowsBegin, packedEnd, constIndex(wb, kVnniRows), ValueRange{},
+                 [&](ImplicitLocOpBuilder &rb, Value m0, ValueRange) {
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < kVnniRows; ++r)
+        rows.push_back(offset(rb, m0, r));
+      // acc[r * kVnniRuns + v]: activation row r, weight run v.
+      SmallVector<Value> init(kVnniRows * kVnniRuns, zeros);
+      ValueRange acc = buildForLoop(
+          rb, zero, constIndex(rb, k / width), one, init,
+          [&](ImplicitLocOpBuilder &lb, Value sub, ValueRange current) {
+        SmallVector<Value> dots;
+        for (int64_t r = 0; r < kVnniRows; ++r) {
+          Value start = vector::BroadcastOp::create(
+              lb, sums, memref::LoadOp::create(lb, packed.biasSums, ValueRange{sub, rows[r]}));
+          dots.append(kVnniRuns, start);
+        }
+        Value column = arith::MulIOp::create(lb, sub, constIndex(lb, width));
+        Value quad0 = arith::MulIOp::create(lb, sub, constIndex(lb, width / 4));
+        for (int64_t q = 0; q < width / 4; ++q) {
+          SmallVector<Value> weights;
+          for (int64_t v = 0; v < kVnniRuns; ++v)
+            weights.push_back(vector::LoadOp::create(
+                lb, bytes, unpacked.bytes,
+                ValueRange{arith::AddIOp::create(lb, runBase[v], offset(lb, quad0, q)), zero}));
+          for (int64_t r = 0; r < kVnniRows; ++r) {
+            Value four = vector::LoadOp::create(lb, vec(4, i8), packed.ints,
+                                                ValueRange{rows[r], offset(lb, column, 4 * q)});
+            Value quad = vector::ExtractOp::create(
+                lb, vector::BitCastOp::create(lb, vec(1, i32), four), ArrayRef<int64_t>{0});
+            Value broadcast =
+                vector::BitCastOp::create(lb, bytes, vector::BroadcastOp::create(lb, sums, quad));
+            for (int64_t v = 0; v < kVnniRuns; ++v) {
+              Value &dot = dots[r * kVnniRuns + v];
+              dot = DotBytesOp::create(lb, sums, weights[v], broadcast, dot);
+            }
+          }
+        }
+        SmallVector<Value> next(current);
+        SmallVector<Value> weightScales, negMins;
+        for (int64_t v = 0; v < kVnniRuns; ++v) {
+          Value j = offset(lb, j0, v * kTileRows);
+          weightScales.push_back(
+              vector::LoadOp::create(lb, lanes, unpacked.scales, ValueRange{sub, j}));
+          if (unpacked.negMins)
+            negMins.push_back(
+                vector::LoadOp::create(lb, lanes, unpacked.negMins, ValueRange{sub, j}));
+        }
+        for (int64_t r = 0; r < kVnniRows; ++r) {
+          Value scale = vector::BroadcastOp::create(
+              lb, lanes, memref::LoadOp::create(lb, packed.scales, ValueRange{sub, rows[r]}));
+          Value blockSum;
+          if (unpacked.negMins)
+            blockSum = vector::BroadcastOp::create(
+                lb, lanes, memref::LoadOp::create(lb, packed.sums, ValueRange{sub, rows[r]}));
+          for (int64_t v = 0; v < kVnniRuns; ++v) {
+            Value &sum = next[r * kVnniRuns + v];
+            Value product = arith::SIToFPOp::create(lb, lanes, dots[r * kVnniRuns + v]);
+            sum = vector::FMAOp::create(lb, product,
+                                        arith::MulFOp::create(lb, weightScales[v], scale), sum);
+            // Minus the minimums times the activations' block sums.
+            if (blockSum)
+              sum = vector::FMAOp::create(lb, negMins[v], blockSum, sum);
+          }
+        }
+        return next;
+      });
+      for (int64_t r = 0; r < kVnniRows; ++r) {
+        Value stored = arith::CmpIOp::create(rb, arith::CmpIPredicate::ult, rows[r], out.rowsEnd);
+        scf::IfOp::create(rb, stored, [&](OpBuilder &nb, Location loc) {
+          ImplicitLocOpBuilder sb(loc, nb);
+          Value yRow = out.outputRow(sb, rows[r]);
+          for (int64_t v = 0; v < kVnniRuns; ++v) {
+            Value result = acc[r * kVnniRuns + v];
+            if (!bias.empty())
+              result = arith::AddFOp::create(sb, result, bias[v]);
+            vector::StoreOp::create(sb, result, out.y,
+                                    ValueRange{yRow, offset(sb, column0, v * kTileRows)});
+          }
+          scf::YieldOp::create(sb);
+        });
+      }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
 /// Unpacks weight rows [out.first, out.first + group) of slice `slice` and
 /// multiplies them with the packed activation tiles [tile0, tileEnd) (whole
 /// pairs of tiles) as `mode` does.
@@ -612,6 +781,8 @@ void emitGroupProducts(ImplicitLocOpBuilder &pb, AmxMode mode, const WeightReade
   UnpackedWeights unpacked = emitUnpackGroup(pb, mode, w, slice, out.first, group, k);
   if (mode == AmxMode::int8)
     emitInt8Products(pb, unpacked, group, k, packed, tile0, tileEnd, out);
+  else if (mode == AmxMode::vnni8)
+    emitVnniProducts(pb, unpacked, group, k, packed, tile0, tileEnd, out);
   else
     emitPartProducts(pb, unpacked, group, k, packed, tile0, tileEnd, out);
 }

@@ -24,6 +24,13 @@
 // output rows and is scaled in registers. Q6_K (a factor per 16 elements)
 // takes this mode only, with one tile product per 16-element sub-block.
 //
+// AmxMode::vnni8 is int8 for machines without AMX (AVX-512 VNNI: AMD Zen 4
+// and 5, Intel since Cascade Lake): the same packing, weights unpacked into
+// the same layout with each byte biased by 128 (vpdpbusd multiplies
+// unsigned by signed bytes), and per sub-block one vpdpbusd per four
+// columns for 16 weight rows, summed from -128 times the activations'
+// integer sums, then scaled by the two factors in f32.
+//
 //===----------------------------------------------------------------------===//
 #ifndef LMC_PASSES_CPU_AMXMATMUL_H
 #define LMC_PASSES_CPU_AMXMATMUL_H

@@ -25,9 +25,12 @@ enum class AmxMode {
   exact,
   /// int8 tiles, activations rounded to int8 per 32 elements as llama.cpp's.
   int8,
+  /// As int8, packed and unpacked the same way, but the products run on
+  /// AVX-512 VNNI instructions: for machines without AMX.
+  vnni8,
 };
 
-/// The kernel-name suffix of `mode` ("", "_amx", "_amx8").
+/// The kernel-name suffix of `mode` ("", "_amx", "_amx8", "_vnnimm8").
 llvm::StringRef getAmxKernelSuffix(AmxMode mode);
 
 /// How the kernels that multiply by a weight multiply: `amx` for many

@@ -206,7 +206,7 @@ void lmc::cpu::emitInt8RowDotProducts(ImplicitLocOpBuilder &b, const WeightReade
           for (size_t r = 0; r < rows; ++r) {
             Value xs = vector::LoadOp::create(lb, byteType, x.ints, ValueRange{xRows[r], k});
             Value dots = arith::SIToFPOp::create(
-                lb, laneType, lmc::cpu::DotBytesOp::create(lb, dotType, weights, xs));
+                lb, laneType, lmc::cpu::DotBytesOp::create(lb, dotType, weights, xs, Value()));
             Value scale = laneFactors(lb, combined[r], chunk, width, bytes.groupElems);
             state[r * accs + a] = vector::FMAOp::create(lb, dots, scale, state[r * accs + a]);
           }

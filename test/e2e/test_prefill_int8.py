@@ -3,7 +3,8 @@
 On a CPU with AMX-INT8, prefill products of block-quantized weights round
 each 32-element block of their activations to int8 (Q8_0's rounding, as
 llama.cpp's CPU backend does before Q8_0, Q4_0, Q4_K, Q6_K and MXFP4 products)
-and multiply on int8 tiles (Q6_K per 16 columns). For Qwen3 (Q8_0, and
+and multiply on int8 tiles (Q6_K per 16 columns); on one with AVX-512 VNNI
+and no AMX, the same products run with vpdpbusd. For Qwen3 (Q8_0, and
 Q4_K_M: Q4_K with Q6_K), GPT-OSS (MXFP4 experts, Q8_0 attention) and DeepSeek-V3 (MLA,
 Q8_0) models, against llama.cpp on the same quantized file:
 - the logits of every prompt position are within the bound the quantized
@@ -20,7 +21,8 @@ Q8_0) models, against llama.cpp on the same quantized file:
   or factor gives errors of order 1;
 - decode (one row per step, the exact row path) still continues greedily as
   llama.cpp does for the first tokens.
-Without AMX-INT8 the flag changes nothing, and the builds must agree.
+Without AMX-INT8 and AVX-512 VNNI the flag changes nothing, and the builds
+must agree.
 """
 import harness
 
@@ -43,14 +45,19 @@ SHAPES = {
 }
 
 
-def host_has_amx_int8():
-    return {"amx_int8", "amx_bf16", "amx_tile"} <= harness.cpu_flags()
+def host_rounds_prefill():
+    """Whether the build rounds prefill activations: AMX-INT8 tiles, or
+    without AMX, AVX-512 VNNI."""
+    flags = harness.cpu_flags()
+    if {"amx_bf16", "amx_tile"} <= flags:
+        return "amx_int8" in flags
+    return {"avx512_vnni", "avx512vl", "avx512bw"} <= flags
 
 
 class Int8PrefillAgainstLlama(harness.TestCase):
     def check(self, name, same_rounding=False):
         harness.check_rounded_build(self, self.work, name, SHAPES[name],
-                                    ("--prefill-activations", "int8"), host_has_amx_int8(),
+                                    ("--prefill-activations", "int8"), host_rounds_prefill(),
                                     same_rounding)
 
     def test_qwen3_q8_0(self):

@@ -32,7 +32,8 @@ const char *kUsage =
     "Code is generated for this machine's CPU; where it has AMX, prefill\n"
     "products use AMX tiles (to f32 accuracy) unless --no-amx.\n"
     "--prefill-activations int8 rounds those products' activations to int8\n"
-    "per 32 elements, as llama.cpp does, for faster prefill on AMX-INT8;\n"
+    "per 32 elements, as llama.cpp does, for faster prefill on AMX-INT8\n"
+    "(or AVX-512 VNNI where the CPU has no AMX);\n"
     "--decode-activations int8 does the same for decode, on AVX-512 VNNI.\n";
 
 int fail(const std::string &message) {

@@ -21,3 +21,11 @@ func.func @width(%u: vector<16xi8>, %v: vector<16xi8>) -> vector<4xi32> {
   %0 = "lmc_cpu.dot_bytes"(%u, %v) : (vector<16xi8>, vector<16xi8>) -> vector<4xi32>
   return %0 : vector<4xi32>
 }
+
+// -----
+
+func.func @accumulator(%u: vector<64xi8>, %v: vector<64xi8>, %s: vector<8xi32>) -> vector<16xi32> {
+  // expected-error @+1 {{the accumulator has the result's type}}
+  %0 = "lmc_cpu.dot_bytes"(%u, %v, %s) : (vector<64xi8>, vector<64xi8>, vector<8xi32>) -> vector<16xi32>
+  return %0 : vector<16xi32>
+}

@@ -85,6 +85,7 @@ bool KernelHarness::compile(const std::string &source, bool fuse) {
   options.fuse = false;
   options.amx = amx;
   options.amxInt8 = amxInt8;
+  options.vnniInt8 = vnniInt8;
   options.int8Rows = int8Rows;
   lmc::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module))) {

@@ -58,6 +58,9 @@ public:
   /// With `amx`: round those products' activations to int8 (only where
   /// amxInt8Available()).
   bool amxInt8 = false;
+  /// Without `amx`: round those products' activations to int8 and multiply
+  /// with AVX-512 VNNI (only where int8RowsAvailable()).
+  bool vnniInt8 = false;
   /// Round the activations of few-row products (decode) to int8 and
   /// multiply with AVX-512 VNNI (only where int8RowsAvailable()).
   bool int8Rows = false;

@@ -220,6 +220,15 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
     runInt8 = (Fn)int8Tiles.lookup("run");
     ASSERT_TRUE(runInt8);
   }
+  // The same int8 products with AVX-512 VNNI instead of tiles.
+  KernelHarness vnniTiles;
+  Fn runVnni = nullptr;
+  if (KernelHarness::int8RowsAvailable() && std::string(c.expertFormat) != "f32") {
+    vnniTiles.vnniInt8 = true;
+    ASSERT_TRUE(vnniTiles.compile(src, true)) << vnniTiles.error();
+    runVnni = (Fn)vnniTiles.lookup("run");
+    ASSERT_TRUE(runVnni);
+  }
 
   // And with int8 activations in the row path (--decode-activations int8),
   // for the formats it has.
@@ -236,7 +245,7 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
   // tiled path, with experts above and below its per-expert threshold.
   for (int64_t T : {3, 48}) {
     std::vector<float> input = rng.floats(T * H, -2, 2), a(T * H), b(T * H), onTiles(T * H),
-                       rounded(T * H), roundedRows(T * H);
+                       rounded(T * H), roundedRows(T * H), onVnni(T * H);
     auto wm = memref<uint8_t, 1>(w.bytes.data(), {(int64_t)w.bytes.size()});
     auto xm = memref<float, 2>(input.data(), {T, H});
     auto am = memref<float, 2>(a.data(), {T, H});
@@ -249,6 +258,9 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
     auto rm = memref<float, 2>(rounded.data(), {T, H});
     if (runInt8)
       runInt8(&wm, &xm, &rm);
+    auto vm = memref<float, 2>(onVnni.data(), {T, H});
+    if (runVnni)
+      runVnni(&wm, &xm, &vm);
     auto rrm = memref<float, 2>(roundedRows.data(), {T, H});
     if (runInt8Rows)
       runInt8Rows(&wm, &xm, &rrm);
@@ -344,8 +356,9 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
       }
     }
     double worstFused = 0, worstPlain = 0, worstBetween = 0, worstAmx = 0, worstInt8 = 0,
-           worstInt8Rows = 0, scale = 0;
+           worstInt8Rows = 0, worstVnni = 0, scale = 0;
     for (int64_t i = 0; i < T * H; ++i) {
+      worstVnni = std::max(worstVnni, std::fabs(onVnni[i] - expected[i]));
       worstInt8Rows = std::max(worstInt8Rows, std::fabs(roundedRows[i] - expected[i]));
       worstInt8 = std::max(worstInt8, std::fabs(rounded[i] - expected[i]));
       worstAmx = std::max(worstAmx, std::fabs(onTiles[i] - expected[i]));
@@ -368,6 +381,12 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
       EXPECT_GT(worstInt8, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T << " (int8)";
     } else if (runInt8) {
       EXPECT_LT(worstInt8, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T << " (int8)";
+    }
+    if (runVnni && T >= 16) {
+      EXPECT_LT(worstVnni, 5e-2 * std::max(1.0, scale)) << c.name << " T=" << T << " (VNNI)";
+      EXPECT_GT(worstVnni, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T << " (VNNI)";
+    } else if (runVnni) {
+      EXPECT_LT(worstVnni, 1e-5 * std::max(1.0, scale)) << c.name << " T=" << T << " (VNNI)";
     }
     // Rows rounded with 3 tokens (measured 0.96 % of the scale); 48 tokens
     // take the exact tiled path.

@@ -339,21 +339,24 @@ std::pair<double, double> roundedErrors(MatmulFn run, std::vector<uint8_t> &weig
 // decoded weights, up to f32 summation: a wrong tile layout, factor or
 // minimum is off by the size of the terms, and not rounding at all is off
 // by the rounding (~1e-2 of the magnitude).
+// The VNNI path (the same without AMX) likewise, its weight bytes biased by
+// 128 and the activations' sums taking the bias off: a wrong bias sum is off
+// by the size of the terms too.
 class AmxInt8Matmul : public ::testing::TestWithParam<AmxCase> {};
 
-TEST_P(AmxInt8Matmul, MatchesRoundedActivations) {
-  if (!KernelHarness::amxInt8Available())
-    GTEST_SKIP() << "no AMX-INT8 on this machine";
-  const AmxCase &c = GetParam();
+/// Compiles case `c` with `configure`'s options, checks that its kernel
+/// has `suffix`, and holds it to the product of the rounded activations.
+void expectRoundedProducts(const AmxCase &c, const std::function<void(KernelHarness &)> &configure,
+                           const char *suffix) {
   const int64_t n = c.n, k = c.k;
   TestRandom rng(0xa3c0002);
   std::vector<uint8_t> weights;
   std::vector<float> decoded;
   randomWeight(c.format, n, k, rng, weights, decoded);
   KernelHarness harness;
-  harness.amx = harness.amxInt8 = true;
+  configure(harness);
   ASSERT_TRUE(harness.compile(amxCaseSource(c))) << harness.error();
-  EXPECT_TRUE(compiledKernel(harness, "_amx8")) << c.name;
+  EXPECT_TRUE(compiledKernel(harness, suffix)) << c.name;
   auto run = (MatmulFn)harness.lookup("run");
   ASSERT_TRUE(run);
   auto [worstRounded, leastExact] =
@@ -362,6 +365,19 @@ TEST_P(AmxInt8Matmul, MatchesRoundedActivations) {
   // product of the rounded activations, 4e-4..4e-3 from the exact one.
   EXPECT_LT(worstRounded, 1e-6) << c.name;
   EXPECT_GT(leastExact, 1e-4) << c.name;
+}
+
+TEST_P(AmxInt8Matmul, MatchesRoundedActivations) {
+  if (!KernelHarness::amxInt8Available())
+    GTEST_SKIP() << "no AMX-INT8 on this machine";
+  expectRoundedProducts(
+      GetParam(), [](KernelHarness &h) { h.amx = h.amxInt8 = true; }, "_amx8");
+}
+
+TEST_P(AmxInt8Matmul, OnVnniMatchesRoundedActivations) {
+  if (!KernelHarness::int8RowsAvailable())
+    GTEST_SKIP() << "no AVX-512 VNNI on this machine";
+  expectRoundedProducts(GetParam(), [](KernelHarness &h) { h.vnniInt8 = true; }, "_vnnimm8");
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, AmxInt8Matmul,
