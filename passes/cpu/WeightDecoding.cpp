@@ -450,8 +450,8 @@ lmc::cpu::ByteFactors offsetFactors(Decoder &d, Value factors, float offset) {
 } // namespace
 
 bool lmc::cpu::hasByteDecoding(StorageType storage) {
-  return storage == StorageType::q4_0 || storage == StorageType::q4_k ||
-         storage == StorageType::q6_k;
+  return storage == StorageType::q8_0 || storage == StorageType::q4_0 ||
+         storage == StorageType::q4_k || storage == StorageType::q6_k;
 }
 
 lmc::cpu::ByteLayout lmc::cpu::getByteLayout(StorageType storage) {
@@ -470,6 +470,8 @@ lmc::cpu::ByteFactors lmc::cpu::decodeBlockByteFactors(ImplicitLocOpBuilder &b,
                                                        Value blockBase) {
   Decoder d{b, bytes, blockBase};
   switch (layout.storage) {
+  case StorageType::q8_0:
+    return offsetFactors(d, single(d, d.loadF16(0)), 128.0f);
   case StorageType::q4_0:
     return offsetFactors(d, single(d, d.loadF16(0)), 8.0f);
   case StorageType::q4_k: {
@@ -487,6 +489,10 @@ void lmc::cpu::decodeBlockBytes(ImplicitLocOpBuilder &b, const RowLayout &layout
                                 Value blockBase, function_ref<void(int64_t, Value)> consume) {
   Decoder d{b, bytes, blockBase};
   switch (layout.storage) {
+  case StorageType::q8_0:
+    // w + 128: the top bit flipped (0x80 is -128 as an i8).
+    consume(0, arith::XOrIOp::create(b, d.loadBytes(2, 32), d.i8Splat(32, -128)));
+    return;
   case StorageType::q4_0:
     consume(0, d.loadNibbles(2, /*interleaved=*/false));
     return;

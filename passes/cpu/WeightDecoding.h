@@ -70,22 +70,24 @@ void decodeBlockIntegers(mlir::ImplicitLocOpBuilder &b, const RowLayout &layout,
 /// products, --decode-activations int8): chunks of `chunkWidth` consecutive
 /// elements as unsigned bytes u (a vector<chunkWidth x i8>), and for each
 /// group of `groupElems` elements a factor and a correction, so that
-/// w = factor * u - correction (Q4_0: the nibble, correction 8 * factor;
+/// w = factor * u - correction (Q8_0: the byte with its top bit flipped,
+/// correction 128 * factor; Q4_0: the nibble, correction 8 * factor;
 /// Q4_K: the nibble, correction the minimum; Q6_K: the 6-bit code,
 /// correction 32 * factor). Unsigned, because AVX-512 VNNI multiplies
 /// unsigned bytes by signed ones.
 ///
-/// Only formats whose f32 decoders cost more than this are here: Q8_0 and
-/// MXFP4 decoded to f32 (a widening, a table lookup) decode as fast
-/// (Qwen3-0.6B Q8_0: 22.6-26.0 tok/s with f32, 23.7-27.2 with int8;
-/// gpt-oss-20b MXFP4 experts: 14.7-15.1 vs 14.1), so rounding their
-/// activations would lose accuracy for nothing.
+/// MXFP4 is not here: decoded to f32 (a table lookup) it decodes as fast
+/// (gpt-oss-20b MXFP4 experts: 14.7-15.1 tok/s vs 14.1 with a byte table).
+/// Q8_0 is, although its f32 decoding (a widening) is as cheap: its int8
+/// activations are a quarter of the bytes, so long rows' activations stay in
+/// L1 (DeepSeek-V3-shaped decode, rows of 7168-16384: 9.8-10.6 -> 12.4-18.8
+/// tok/s; Qwen3-0.6B, rows of 1024-3072: no change).
 struct ByteLayout {
   int64_t chunkWidth;
   int64_t groupElems;
 };
 
-/// Whether decodeBlockBytes supports `storage`: Q4_0, Q4_K, Q6_K.
+/// Whether decodeBlockBytes supports `storage`: Q8_0, Q4_0, Q4_K, Q6_K.
 bool hasByteDecoding(tfm::StorageType storage);
 
 /// The byte layout of `storage` (hasByteDecoding formats only).

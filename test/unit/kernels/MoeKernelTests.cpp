@@ -234,7 +234,8 @@ TEST_P(MoeKernel, FusedAndPrimitiveMatchFloat64) {
   // for the formats it has.
   KernelHarness int8Rows;
   Fn runInt8Rows = nullptr;
-  if (KernelHarness::int8RowsAvailable() && std::string(c.expertFormat) == "q4_k") {
+  if (KernelHarness::int8RowsAvailable() &&
+      (std::string(c.expertFormat) == "q4_k" || std::string(c.expertFormat) == "q8_0")) {
     int8Rows.int8Rows = true;
     ASSERT_TRUE(int8Rows.compile(src, true)) << int8Rows.error();
     runInt8Rows = (Fn)int8Rows.lookup("run");

@@ -426,10 +426,12 @@ TEST_P(Int8RowMatmul, MatchesRoundedActivations) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, Int8RowMatmul,
-                         ::testing::Values(AmxCase{"q4_0", Format::Q4_0, 72, 1024},
+                         ::testing::Values(AmxCase{"q8_0", Format::Q8_0, 72, 1024},
+                                           AmxCase{"q4_0", Format::Q4_0, 72, 1024},
                                            AmxCase{"q4_k", Format::Q4_K, 72, 1024},
                                            AmxCase{"q6_k", Format::Q6_K, 72, 1024},
                                            // Blocks left over after the unrolled loop.
+                                           AmxCase{"q8_0", Format::Q8_0, 40, 4064, "_odd"},
                                            AmxCase{"q4_0", Format::Q4_0, 40, 4064, "_odd"},
                                            AmxCase{"q6_k", Format::Q6_K, 40, 2816, "_odd"}),
                          [](const ::testing::TestParamInfo<AmxCase> &info) {
