@@ -20,7 +20,10 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/bit.h"
+#include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace mlir;
@@ -93,6 +96,20 @@ void emitTopK(ImplicitLocOpBuilder &b, int64_t n, int64_t k,
 /// An expert with at least this many pairs has its weight tiles decoded
 /// once for all of them; fewer read the weight rows directly.
 constexpr int64_t kTiledExpertMinPairs = 4;
+
+/// Bytes of one block of the decode row path: its rows of every chosen
+/// expert. Each expert's run is prefetched past its end into the rows the
+/// thread reads next (its next block, usually); within this budget those
+/// lines are still in L2 when that block comes.
+constexpr int64_t kExpertBlockBytes = 512 * 1024;
+
+/// Rows per block of the decode row path for n rows of `rowBytes` bytes
+/// and `slots` chosen experts: a power of two up to 64 (or n if smaller).
+int64_t expertRowBlock(int64_t n, int64_t rowBytes, int64_t slots) {
+  int64_t rows = kExpertBlockBytes / std::max<int64_t>(1, rowBytes * slots);
+  return std::clamp<int64_t>(int64_t(llvm::bit_floor(uint64_t(std::max<int64_t>(rows, 1)))), 1,
+                             std::min<int64_t>(64, n));
+}
 
 Value indexToI32(ImplicitLocOpBuilder &b, Value i) {
   return arith::IndexCastOp::create(b, b.getI32Type(), i);
@@ -212,9 +229,9 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
     };
     // Row `row` of expert e times the pairs [begin, end), each row decoded
     // once per group of up to four pairs; from `quantized` rows of x when
-    // given. `streams`: experts whose rows the thread reads in turn.
+    // given.
     auto rowProducts = [&](ImplicitLocOpBuilder &eb, Value e, Value row, Value begin, Value end,
-                           int64_t streams, const QuantizedRows *quantized = nullptr) {
+                           const QuantizedRows *quantized = nullptr) {
       constexpr int64_t kGroup = 4;
       WeightRow weightRow = w.row(eb, e, row);
       Value biasValue = biasBytes ? biasOf(eb, e, row) : Value();
@@ -224,37 +241,55 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
                          gatherProductRows(tb, pairRows, first, count, xRows, yRows);
                          if (quantized)
                            emitInt8RowDotProducts(tb, w, weightRow, *quantized, xRows, y, yRows,
-                                                  row, biasValue, streams);
+                                                  row, biasValue);
                          else
                            emitRowDotProducts(tb, w, weightRow, x, xRows, y, yRows, row,
-                                              biasValue, streams);
+                                              biasValue);
                        });
     };
-    // Few pairs (decode): output features in parallel, every chosen expert's
-    // row decoded in registers (a token's `slots` experts: as many streams).
+    // Few pairs (decode): blocks of output features in parallel; in a
+    // block, the chosen experts one after another, each a run of
+    // consecutive rows decoded in registers (one stream at a time), the
+    // experts nobody chose skipped.
     auto emitRowPath = [&](ImplicitLocOpBuilder &rb) {
       std::optional<QuantizedRows> quantized;
       if (modes.int8Rows)
         quantized = emitQuantizeRows(rb, x, memref::DimOp::create(rb, x, 0), shape[2],
                                      getByteLayout(w.layout().storage).groupElems);
-      buildParallelLoop(rb, constIndex(rb, n), [&](ImplicitLocOpBuilder &pb, Value row) {
+      int64_t blockRows = expertRowBlock(n, w.blocksPerRow() * w.layout().blockBytes, slots);
+      Value blocks = constIndex(rb, llvm::divideCeil(n, blockRows));
+      buildParallelLoop(rb, blocks, [&](ImplicitLocOpBuilder &pb, Value block) {
+        Value first = arith::MulIOp::create(pb, block, constIndex(pb, blockRows));
+        Value last = arith::MinUIOp::create(
+            pb, constIndex(pb, n), arith::AddIOp::create(pb, first, constIndex(pb, blockRows)));
         buildForLoop(pb, zero, constIndex(pb, experts), one, ValueRange{},
                      [&](ImplicitLocOpBuilder &eb, Value e, ValueRange) -> SmallVector<Value> {
-                       auto [begin, end] = pairRange(eb, e);
-                       rowProducts(eb, e, row, begin, end, slots,
-                                   quantized ? &*quantized : nullptr);
-                       return {};
-                     });
+          auto range = pairRange(eb, e);
+          Value begin = range.first, end = range.second;
+          Value chosen = arith::CmpIOp::create(eb, arith::CmpIPredicate::ugt, end, begin);
+          scf::IfOp::create(eb, chosen, [&](OpBuilder &nb, Location loc) {
+            ImplicitLocOpBuilder sb(loc, nb);
+            buildForLoop(sb, first, last, one, ValueRange{},
+                         [&](ImplicitLocOpBuilder &lb, Value row, ValueRange) {
+                           rowProducts(lb, e, row, begin, end,
+                                       quantized ? &*quantized : nullptr);
+                           return SmallVector<Value>{};
+                         });
+            scf::YieldOp::create(sb);
+          });
+          return {};
+        });
       });
     };
     if (amx != AmxMode::off) {
       // Many pairs (prefill): on AMX tiles, each chosen expert's weights
       // unpacked once per group of rows for all its pairs.
       auto fewPairs = [&](ImplicitLocOpBuilder &rb, Value e, Value first, int64_t count) {
-        auto [begin, end] = pairRange(rb, e);
+        auto range = pairRange(rb, e);
+        Value begin = range.first, end = range.second;
         buildForLoop(rb, zero, constIndex(rb, count), one, ValueRange{},
                      [&](ImplicitLocOpBuilder &lb, Value j, ValueRange) {
-                       rowProducts(lb, e, arith::AddIOp::create(lb, first, j), begin, end, 1);
+                       rowProducts(lb, e, arith::AddIOp::create(lb, first, j), begin, end);
                        return SmallVector<Value>{};
                      });
       };
@@ -303,8 +338,7 @@ func::FuncOp lmc::cpu::getExpertMatmulKernel(OpBuilder &builder, ModuleOp module
               ImplicitLocOpBuilder sb(loc, nb);
               buildForLoop(sb, zero, constIndex(sb, tiling->tileRows), one, ValueRange{},
                            [&](ImplicitLocOpBuilder &rb, Value j, ValueRange) {
-                             rowProducts(rb, e, arith::AddIOp::create(rb, first, j), begin, end,
-                                         1);
+                             rowProducts(rb, e, arith::AddIOp::create(rb, first, j), begin, end);
                              return SmallVector<Value>{};
                            });
               scf::YieldOp::create(sb);

@@ -11,21 +11,15 @@
 
 using namespace mlir;
 
-/// How far ahead of the block being decoded its row's bytes are prefetched,
-/// in all the streams a thread reads at once. The hardware prefetcher alone
+/// How far ahead of the block being decoded its row's bytes are prefetched.
+/// A thread reads one row stream at a time (experts' rows too: the decode
+/// expert path takes a run of each chosen expert's rows in turn). The hardware prefetcher alone
 /// left single-row streams at ~45 % of the read bandwidth; measured on
 /// Qwen3-0.6B Q8_0 decode (2 threads): none 16.2 tok/s, 4 KiB 23.3, 8 KiB
 /// 24.8, 16 KiB 25.5, 32 KiB 23.5 (docs/perf.md).
 static constexpr int64_t kPrefetchDistance = 12 * 1024;
 static constexpr int64_t kCacheLine = 64;
 
-/// The distance ahead in each of `streams` interleaved row streams (the
-/// rows of the experts a token chose): together no farther than one stream,
-/// so the prefetched lines still fit in L1 when they are read.
-static int64_t prefetchDistance(int64_t streams) {
-  return std::max(kCacheLine, kPrefetchDistance / std::max<int64_t>(streams, 1) / kCacheLine *
-                                  kCacheLine);
-}
 
 /// Independent accumulators per activation row, so consecutive FMAs do not
 /// wait on each other (4-cycle latency, two per cycle): with one, a Q4_K
@@ -34,17 +28,16 @@ static int64_t prefetchDistance(int64_t streams) {
 /// themselves; at most 8 vector<32xf32> live accumulators (16 zmm).
 static int64_t accumulatorsPerRow(size_t rows) { return rows == 1 ? 4 : rows == 2 ? 2 : 1; }
 
-/// Prefetches the cache lines `distance` bytes past the `count` blocks
+/// Prefetches the cache lines kPrefetchDistance bytes past the `count` blocks
 /// starting at `block`.
 static void prefetchAhead(ImplicitLocOpBuilder &b, const lmc::cpu::WeightReader &w,
-                          const lmc::cpu::WeightRow &row, Value block, int64_t count,
-                          int64_t distance) {
+                          const lmc::cpu::WeightRow &row, Value block, int64_t count) {
   const lmc::cpu::RowLayout &layout = w.layout();
   Value blockBase = arith::AddIOp::create(
       b, row.base, arith::MulIOp::create(b, block, lmc::cpu::constIndex(b, layout.blockBytes)));
   for (int64_t line = 0; line * kCacheLine < count * layout.blockBytes; ++line) {
     Value at = arith::AddIOp::create(
-        b, blockBase, lmc::cpu::constIndex(b, distance + line * kCacheLine));
+        b, blockBase, lmc::cpu::constIndex(b, kPrefetchDistance + line * kCacheLine));
     memref::PrefetchOp::create(b, w.bytes(), ValueRange{at}, /*isWrite=*/b.getBoolAttr(false),
                                /*localityHint=*/b.getI32IntegerAttr(3),
                                /*isDataCache=*/b.getBoolAttr(true));
@@ -57,13 +50,11 @@ using BlockBody = function_ref<void(ImplicitLocOpBuilder &, Value block, int64_t
                                     SmallVectorImpl<Value> &state)>;
 
 /// Runs `body` over the blocks of `row`, `unroll` per iteration (then the
-/// rest one at a time), the bytes ahead prefetched (the row is one of
-/// `streams` read in turn); returns the final state.
+/// rest one at a time), the bytes ahead prefetched; returns the final state.
 static SmallVector<Value> emitBlockLoop(ImplicitLocOpBuilder &b, const lmc::cpu::WeightReader &w,
-                                        const lmc::cpu::WeightRow &row, int64_t streams,
+                                        const lmc::cpu::WeightRow &row,
                                         int64_t unroll, ValueRange init, BlockBody body) {
   using namespace lmc::cpu;
-  int64_t distance = prefetchDistance(streams);
   int64_t blocks = w.blocksPerRow();
   int64_t unrolledBlocks = blocks / unroll * unroll;
   auto blockLoop = [&](int64_t begin, int64_t end, int64_t step, ValueRange start) {
@@ -71,7 +62,7 @@ static SmallVector<Value> emitBlockLoop(ImplicitLocOpBuilder &b, const lmc::cpu:
         b, constIndex(b, begin), constIndex(b, end), constIndex(b, step), start,
         [&](ImplicitLocOpBuilder &lb, Value first, ValueRange current) {
           SmallVector<Value> state(current);
-          prefetchAhead(lb, w, row, first, step, distance);
+          prefetchAhead(lb, w, row, first, step);
           for (int64_t u = 0; u < step; ++u) {
             Value block = u == 0 ? first
                                  : arith::AddIOp::create(lb, first, constIndex(lb, u)).getResult();
@@ -110,8 +101,7 @@ static Value chunkStart(ImplicitLocOpBuilder &b, Value k0, int64_t offset) {
 
 void lmc::cpu::emitRowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w,
                                   const WeightRow &row, Value x, ArrayRef<Value> xRows,
-                                  Value y, ArrayRef<Value> yRows, Value n, Value bias,
-                                  int64_t streams) {
+                                  Value y, ArrayRef<Value> yRows, Value n, Value bias) {
   const RowLayout &layout = w.layout();
   size_t rows = xRows.size();
   int64_t accs = accumulatorsPerRow(rows);
@@ -125,7 +115,7 @@ void lmc::cpu::emitRowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w
   // Accumulator a of activation row r is acc[r * accs + a].
   SmallVector<Value> init(rows * accs, zero);
   SmallVector<Value> acc = emitBlockLoop(
-      b, w, row, streams, unroll, init,
+      b, w, row, unroll, init,
       [&](ImplicitLocOpBuilder &lb, Value block, int64_t u, SmallVectorImpl<Value> &acc) {
         Value k0 = arith::MulIOp::create(lb, block, constIndex(lb, layout.blockElems));
         w.decode(lb, row, block, [&](int64_t chunk, Value weights) {
@@ -160,7 +150,7 @@ bool lmc::cpu::hasInt8RowDotProducts(const WeightAccess &weight) {
 void lmc::cpu::emitInt8RowDotProducts(ImplicitLocOpBuilder &b, const WeightReader &w,
                                       const WeightRow &row, const QuantizedRows &x,
                                       ArrayRef<Value> xRows, Value y, ArrayRef<Value> yRows,
-                                      Value n, Value bias, int64_t streams) {
+                                      Value n, Value bias) {
   const RowLayout &layout = w.layout();
   ByteLayout bytes = getByteLayout(layout.storage);
   assert(bytes.groupElems == x.groupElems && "activations quantized for another format");
@@ -186,7 +176,7 @@ void lmc::cpu::emitInt8RowDotProducts(ImplicitLocOpBuilder &b, const WeightReade
   SmallVector<Value> init(rows * accs, zeros(width / 4));
   init.append(rows * accs, zeros(groups));
   SmallVector<Value> state = emitBlockLoop(
-      b, w, row, streams, unroll, init,
+      b, w, row, unroll, init,
       [&](ImplicitLocOpBuilder &lb, Value block, int64_t u, SmallVectorImpl<Value> &state) {
         ByteFactors factors = w.decodeByteFactors(lb, row, block);
         Value group0 = arith::MulIOp::create(lb, block, constIndex(lb, groups));

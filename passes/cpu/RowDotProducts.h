@@ -15,14 +15,12 @@
 namespace lmc::cpu {
 
 /// For each i: y[yRows[i], n] = dot(row `row` of the weight `w` reads,
-/// x[xRows[i], :]) (+ `bias`, an f32 scalar, when given). `streams`: how
-/// many rows far apart the calling thread reads in turn (one per chosen
-/// expert), which share its prefetch distance.
+/// x[xRows[i], :]) (+ `bias`, an f32 scalar, when given).
 void emitRowDotProducts(mlir::ImplicitLocOpBuilder &b, const WeightReader &w,
                         const WeightRow &row, mlir::Value x,
                         llvm::ArrayRef<mlir::Value> xRows,
                         mlir::Value y, llvm::ArrayRef<mlir::Value> yRows,
-                        mlir::Value n, mlir::Value bias = {}, int64_t streams = 1);
+                        mlir::Value n, mlir::Value bias = {});
 
 /// Whether emitInt8RowDotProducts reads `weight`: hasByteDecoding formats
 /// whose blocks hold their own factors.
@@ -38,7 +36,7 @@ void emitInt8RowDotProducts(mlir::ImplicitLocOpBuilder &b, const WeightReader &w
                             const WeightRow &row, const QuantizedRows &x,
                             llvm::ArrayRef<mlir::Value> xRows, mlir::Value y,
                             llvm::ArrayRef<mlir::Value> yRows, mlir::Value n,
-                            mlir::Value bias = {}, int64_t streams = 1);
+                            mlir::Value bias = {});
 
 } // namespace lmc::cpu
 
