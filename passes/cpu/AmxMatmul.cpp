@@ -321,12 +321,8 @@ UnpackedWeights emitUnpackGroup(ImplicitLocOpBuilder &b, AmxMode mode, const Wei
     unpacked.negMins = buffer(MemRefType::get({k / groupElems, group}, f32));
   if (roundsToInt8(mode)) {
     int64_t runs = group / kTileRows * (k / 4);
-    Value byteBias;
-    if (mode == AmxMode::vnni8)
-      byteBias = arith::ConstantOp::create(
-          b, DenseElementsAttr::get(vec(groupElems, b.getI8Type()),
-                                    // 0x80: the top bit.
-                                    b.getIntegerAttr(b.getI8Type(), -kByteBias)));
+    // 0x80 (-128 as an i8): the top bit.
+    Value byteBias = mode == AmxMode::vnni8 ? constI8Vector(b, groupElems, -kByteBias) : Value();
     Value storage = buffer(MemRefType::get({group * k}, b.getI8Type()));
     Value zero = constIndex(b, 0);
     unpacked.quads = memref::ViewOp::create(
@@ -371,6 +367,18 @@ struct ProductOutput {
   Value rowsFrom(ImplicitLocOpBuilder &b, Value m0, int64_t span) const {
     Value left = arith::SubIOp::create(b, arith::MaxUIOp::create(b, rowsEnd, m0), m0);
     return arith::MinUIOp::create(b, constIndex(b, span), left);
+  }
+
+  /// The biases of the 16 output columns from `column0` as one vector, or
+  /// null without a bias.
+  Value biasLanes(ImplicitLocOpBuilder &b, Value column0) const {
+    if (!bias)
+      return Value();
+    VectorType lanes = vec(kTileRows, b.getF32Type());
+    Value v = arith::ConstantOp::create(b, DenseElementsAttr::get(lanes, b.getF32FloatAttr(0)));
+    for (int64_t l = 0; l < kTileRows; ++l)
+      v = vector::InsertOp::create(b, bias(b, offset(b, column0, l)), v, ArrayRef<int64_t>{l});
+    return v;
   }
 };
 
@@ -613,13 +621,7 @@ void emitInt8Products(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
       }
 
       Value column0 = arith::AddIOp::create(wb, out.first, j0);
-      Value bias;
-      if (out.bias) {
-        bias = zeros;
-        for (int64_t r = 0; r < kTileRows; ++r)
-          bias = vector::InsertOp::create(wb, out.bias(wb, offset(wb, column0, r)), bias,
-                                          ArrayRef<int64_t>{r});
-      }
+      Value bias = out.biasLanes(wb, column0);
       for (int64_t i = 0; i < kTileRows; ++i)
         vector::StoreOp::create(wb, sums[i], staged, ValueRange{constIndex(wb, i), zero});
       Value count = out.rowsFrom(wb, m0, kTileRows);
@@ -676,14 +678,7 @@ void emitVnniProducts(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
           wb, arith::AddIOp::create(wb, arith::MulIOp::create(wb, runPair, constIndex(wb, kVnniRuns)),
                                     constIndex(wb, v)),
           constIndex(wb, k / 4)));
-      if (!out.bias)
-        continue;
-      Value lanesBias = zeros;
-      for (int64_t l = 0; l < kTileRows; ++l)
-        lanesBias = vector::InsertOp::create(
-            wb, out.bias(wb, offset(wb, column0, v * kTileRows + l)), lanesBias,
-            ArrayRef<int64_t>{l});
-      bias.push_back(lanesBias);
+      bias.push_back(out.biasLanes(wb, offset(wb, column0, v * kTileRows)));
     }
     buildForLoop(wb, rowsBegin, packedEnd, constIndex(wb, kVnniRows), ValueRange{},
                  [&](ImplicitLocOpBuilder &rb, Value m0, ValueRange) {
@@ -758,7 +753,7 @@ void emitVnniProducts(ImplicitLocOpBuilder &pb, const UnpackedWeights &unpacked,
           Value yRow = out.outputRow(sb, rows[r]);
           for (int64_t v = 0; v < kVnniRuns; ++v) {
             Value result = acc[r * kVnniRuns + v];
-            if (!bias.empty())
+            if (bias[v])
               result = arith::AddFOp::create(sb, result, bias[v]);
             vector::StoreOp::create(sb, result, out.y,
                                     ValueRange{yRow, offset(sb, column0, v * kTileRows)});

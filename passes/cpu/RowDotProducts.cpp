@@ -13,13 +13,12 @@ using namespace mlir;
 
 /// How far ahead of the block being decoded its row's bytes are prefetched.
 /// A thread reads one row stream at a time (experts' rows too: the decode
-/// expert path takes a run of each chosen expert's rows in turn). The hardware prefetcher alone
-/// left single-row streams at ~45 % of the read bandwidth; measured on
-/// Qwen3-0.6B Q8_0 decode (2 threads): none 16.2 tok/s, 4 KiB 23.3, 8 KiB
-/// 24.8, 16 KiB 25.5, 32 KiB 23.5 (docs/perf.md).
+/// expert path takes a run of each chosen expert's rows in turn). The
+/// hardware prefetcher alone left single-row streams at ~45 % of the read
+/// bandwidth; measured on Qwen3-0.6B Q8_0 decode (2 threads): none 16.2
+/// tok/s, 4 KiB 23.3, 8 KiB 24.8, 16 KiB 25.5, 32 KiB 23.5 (docs/perf.md).
 static constexpr int64_t kPrefetchDistance = 12 * 1024;
 static constexpr int64_t kCacheLine = 64;
-
 
 /// Independent accumulators per activation row, so consecutive FMAs do not
 /// wait on each other (4-cycle latency, two per cycle): with one, a Q4_K
