@@ -14,11 +14,14 @@ prefill on CPUs with AMX-INT8, and in decode before Q4_0/Q4_K/Q6_K products
 on CPUs with AVX-512 VNNI) and reports medians of: prefill tokens/s (a prompt of
 random ids), decode tokens/s (greedy, --ignore-eos), time to first token and
 peak RSS. It measures the machine's read bandwidth with lmc-bandwidth at the
-same thread count before every repeat (a shared machine's bandwidth drifts)
-and gives each engine's decode speed as the median over repeats of its
-fraction of that repeat's roofline: bandwidth / (bytes read per token: every
-weight but the embedding table, one embedding row, and the KV cache up to the
-mid-generation position).
+same thread count between every two runs (a shared machine's bandwidth drifts,
+on some machines between two levels tens of seconds apart) and gives each
+engine's decode speed as the median over its runs of the fraction of that
+run's roofline: the mean of the readings just before and just after the run /
+(bytes read per token: every weight but the embedding table, one embedding
+row, and the KV cache up to the mid-generation position). A run whose two
+readings differ by more than 20 % met a change of bandwidth and is left out
+of the fractions (all runs count when none is steady, with a warning).
 
 Runs during which other processes used more than a quarter of a core are
 marked as disturbed (the machine's busy time from /proc/stat minus the run's
@@ -144,6 +147,11 @@ def median(rows, key):
     return statistics.median(values) if values else None
 
 
+def steady_median(rows, key):
+    """The median over the runs that met a steady bandwidth (all, if none)."""
+    return median([r for r in rows if r["bandwidth_steady"]] or rows, key)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("model")
@@ -189,27 +197,41 @@ def main():
 
     vocab_limit = 100000
     prompt = [(i * 7919 + 13) % vocab_limit for i in range(args.prompt)]
-    lmc_rows, llama_rows, bandwidths = [], [], []
-    for _ in range(args.repeats):
+    lmc_rows, llama_rows = [], []
+    bandwidths = [read_bandwidth(args.threads)]
+
+    def bracketed(row, *fractions):
+        """Adds the run's bandwidth (the readings either side of it) and its
+        decode speeds as fractions of that roofline."""
         bandwidths.append(read_bandwidth(args.threads))
-        roofline = bandwidths[-1] * 1e9 / (weights + kv)
-        lmc_rows.append(lmc_run(exe, prompt, args.gen, args.threads))
-        lmc_rows[-1]["roofline_fraction"] = lmc_rows[-1]["decode"] / roofline
+        before, after = bandwidths[-2:]
+        row["bandwidth_gbs"] = (before + after) / 2
+        row["bandwidth_steady"] = max(before, after) <= 1.2 * min(before, after)
+        roofline = row["bandwidth_gbs"] * 1e9 / (weights + kv)
+        for key, fraction in fractions:
+            row[fraction] = row[key] / roofline if row.get(key) else None
+        return row
+
+    for _ in range(args.repeats):
+        lmc_rows.append(bracketed(lmc_run(exe, prompt, args.gen, args.threads),
+                                  ("decode", "roofline_fraction")))
         if not args.skip_llama:
-            llama_rows.append(llama_run(args.model, args.prompt, args.gen, args.threads))
-            for key, own in (("decode", "roofline_fraction"), ("decode_own", "roofline_fraction_own")):
-                value = llama_rows[-1][key]
-                llama_rows[-1][own] = value / roofline if value else None
+            llama_rows.append(bracketed(llama_run(args.model, args.prompt, args.gen, args.threads),
+                                        ("decode", "roofline_fraction"),
+                                        ("decode_own", "roofline_fraction_own")))
     info["bandwidth_gbs"] = bandwidths
-    bw = statistics.median(bandwidths)
+    runs = lmc_rows + llama_rows
+    steady = [r for r in runs if r["bandwidth_steady"]]
+    bw = statistics.median(r["bandwidth_gbs"] for r in (steady or runs))
     roofline = bw * 1e9 / (weights + kv)
 
     def fmt(v, f="{:.1f}"):
         return "—" if v is None else f.format(v)
 
-    lmc = {k: median(lmc_rows, k)
+    fractions = ("roofline_fraction", "roofline_fraction_own")
+    lmc = {k: (steady_median if k in fractions else median)(lmc_rows, k)
            for k in ("prefill", "decode", "ttft_ms", "rss", "load", "roofline_fraction")}
-    ll = {k: median(llama_rows, k)
+    ll = {k: (steady_median if k in fractions else median)(llama_rows, k)
           for k in ("prefill", "decode", "ttft_ms", "rss", "load", "prefill_own", "decode_own",
                     "roofline_fraction", "roofline_fraction_own")} if llama_rows else {}
     ratio = lambda a, b: None if not a or not b else a / b
@@ -218,8 +240,10 @@ def main():
         f"generate {args.gen}, median of {args.repeats}; lmc KV cache {dtype}"
         + (f", prefill / decode activations {info['prefill_activations']} / "
            f"{info['decode_activations']}" if "prefill_activations" in info else ""),
-        f"read bandwidth {bw:.1f} GB/s (median of {len(bandwidths)}, "
-        f"{min(bandwidths):.1f}-{max(bandwidths):.1f}); {info['bytes_per_token_mb']:.1f} MB read per "
+        f"read bandwidth {bw:.1f} GB/s (median over the {len(steady or runs)} runs "
+        f"{'between steady readings' if steady else '(none steady)'}; "
+        f"readings {min(bandwidths):.1f}-{max(bandwidths):.1f}); "
+        f"{info['bytes_per_token_mb']:.1f} MB read per "
         f"decoded token; roofline {roofline:.1f} tok/s"
         + (f"; compile {info['compile_s']:.1f} s" if "compile_s" in info else "")
         + f"; executable {info['exe_mb']:.1f} MiB",
@@ -238,11 +262,18 @@ def main():
         f"| other load, cores (max) | {fmt(max(r['load'] for r in lmc_rows), '{:.2f}')} | "
         f"{fmt(max((r['load'] for r in llama_rows), default=None), '{:.2f}')} | | |",
     ]
-    disturbed = [r for r in lmc_rows + llama_rows if r["load"] > 0.25]
+    disturbed = [r for r in runs if r["load"] > 0.25]
     if disturbed:
         lines.append("")
-        lines.append(f"WARNING: {len(disturbed)} of {len(lmc_rows) + len(llama_rows)} runs "
+        lines.append(f"WARNING: {len(disturbed)} of {len(runs)} runs "
                      "disturbed by other load (> 0.25 cores); rerun on an idle machine")
+    unsteady = len(runs) - len(steady)
+    if unsteady:
+        lines.append("")
+        lines.append(f"{'WARNING: ' if not steady else ''}{unsteady} of {len(runs)} runs met a "
+                     "change of bandwidth (readings before and after differ > 20 %): "
+                     + ("left out of the roofline fractions" if steady else
+                        "no run was steady, the fractions are unreliable"))
     print("\n".join(lines))
     if args.json:
         with open(args.json, "w") as f:
