@@ -202,37 +202,50 @@ Value q4_KNibbles(Decoder &d, int64_t j) {
                     : arith::ShRUIOp::create(b, q, d.i8Splat(32, 4)).getResult();
 }
 
+/// An i8 vector constant, lane by lane.
+Value i8Vector(Decoder &d, ArrayRef<int8_t> lanes) {
+  return arith::ConstantOp::create(
+      d.b, DenseElementsAttr::get(d.vec(int64_t(lanes.size()), d.b.getI8Type()), lanes));
+}
+
 /// Q4_K's eight sub-block factors as vector<8xf32> lanes: d * scale[j] and
-/// dmin * min[j], unpacked from the 12 bytes of 6-bit fields together.
+/// dmin * min[j]. The sixteen 6-bit fields are unpacked together as the
+/// lanes of one vector (scales 0-7, then mins 0-7), so they are widened and
+/// multiplied once.
 std::pair<Value, Value> unpackQ4_KFactors(Decoder &d) {
   ImplicitLocOpBuilder &b = d.b;
-  Value scale = d.loadF16(0);
-  Value minScale = d.loadF16(2);
-  // Bytes 4-15 hold the scales; the load's last four bytes are nibbles, unused.
+  // Bytes 4-15 hold the fields; the load's last four bytes are nibbles, unused.
   Value packed = d.loadBytes(4, 16);
-  auto pick = [&](ArrayRef<int64_t> bytes) {
-    return vector::ShuffleOp::create(b, packed, packed, bytes).getResult();
+  auto shr = [&](Value v, int8_t s) { return arith::ShRUIOp::create(b, v, d.i8Splat(16, s)); };
+  // Sub-blocks j < 4: the low 6 bits of byte j (scale) and j + 4 (min);
+  // j >= 4: the low (scale) or high (min) nibble of byte j + 4, below the top
+  // two bits of byte j - 4 (scale) or j (min). Lanes 16-31 of the first
+  // shuffle's operands are the bytes' high nibbles.
+  Value lowBits = vector::ShuffleOp::create(
+      b, packed, shr(packed, 4),
+      ArrayRef<int64_t>{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 24, 25, 26, 27});
+  Value lowMask = i8Vector(d, {63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15});
+  // The top two bits moved to bits 4-5 (lanes of j < 4 are masked off).
+  Value topBits = vector::ShuffleOp::create(
+      b, shr(packed, 2), packed,
+      ArrayRef<int64_t>{0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7});
+  Value topMask = i8Vector(d, {0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48});
+  Value fields = arith::OrIOp::create(b, arith::AndIOp::create(b, lowBits, lowMask),
+                                      arith::AndIOp::create(b, topBits, topMask));
+  // d and dmin, the block's first two f16s, in lanes 0-7 and 8-15.
+  Value pair = arith::ExtFOp::create(
+      b, d.vec(2, b.getF32Type()),
+      Value(vector::BitCastOp::create(b, d.vec(2, b.getF16Type()), d.loadBytes(0, 4))));
+  SmallVector<int64_t> spread(16);
+  for (int64_t i = 0; i < 16; ++i)
+    spread[i] = i / 8;
+  Value factors = arith::MulFOp::create(b, vector::ShuffleOp::create(b, pair, pair, spread),
+                                        d.unsignedToF32(fields));
+  auto half = [&](int64_t first) -> Value {
+    return vector::ExtractStridedSliceOp::create(b, factors, ArrayRef<int64_t>{first},
+                                                 ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1});
   };
-  auto splat8 = [&](int8_t v) { return d.i8Splat(8, v); };
-  auto andI = [&](Value v, int8_t m) { return arith::AndIOp::create(b, v, splat8(m)); };
-  auto shr = [&](Value v, int8_t s) { return arith::ShRUIOp::create(b, v, splat8(s)); };
-  auto highTwoBits = [&](Value v) { return arith::ShLIOp::create(b, shr(v, 6), splat8(4)); };
-  // Sub-blocks j < 4: 6 bits of byte j (scale) and j + 4 (min); j >= 4: the
-  // nibbles of byte j + 4 below the top two bits of bytes j - 4 and j.
-  Value scaleBytes = pick({0, 1, 2, 3, 8, 9, 10, 11});
-  Value minBytes = pick({4, 5, 6, 7, 8, 9, 10, 11});
-  SmallVector<bool> firstFour = {true, true, true, true, false, false, false, false};
-  Value isFirstFour = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(d.vec(8, b.getI1Type()), ArrayRef<bool>(firstFour)));
-  Value scales = arith::SelectOp::create(
-      b, isFirstFour, andI(scaleBytes, 63),
-      arith::OrIOp::create(b, andI(scaleBytes, 0xF), highTwoBits(pick({0, 1, 2, 3, 0, 1, 2, 3}))));
-  Value mins = arith::SelectOp::create(
-      b, isFirstFour, andI(minBytes, 63),
-      arith::OrIOp::create(b, shr(minBytes, 4), highTwoBits(pick({4, 5, 6, 7, 4, 5, 6, 7}))));
-  Value d1 = arith::MulFOp::create(b, d.splat(scale, 8), d.unsignedToF32(scales));
-  Value m1 = arith::MulFOp::create(b, d.splat(minScale, 8), d.unsignedToF32(mins));
-  return {d1, m1};
+  return {half(0), half(8)};
 }
 
 /// Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8 sub-blocks
@@ -498,9 +511,18 @@ void lmc::cpu::decodeBlockBytes(ImplicitLocOpBuilder &b, const RowLayout &layout
     return;
   case StorageType::q4_k:
     // Chunk g: sub-blocks 2g and 2g + 1, the low and high nibbles of the
-    // same 32 bytes.
-    for (int64_t g = 0; g < 4; ++g)
-      consume(g, concat(d, q4_KNibbles(d, 2 * g), q4_KNibbles(d, 2 * g + 1)));
+    // same 32 bytes. Each 64-byte load holds two chunks' nibbles.
+    for (int64_t h = 0; h < 2; ++h) {
+      Value q = d.loadBytes(16 + 64 * h, 64);
+      Value low = arith::AndIOp::create(b, q, d.i8Splat(64, 0x0F));
+      Value high = arith::ShRUIOp::create(b, q, d.i8Splat(64, 4));
+      for (int64_t g = 0; g < 2; ++g) {
+        SmallVector<int64_t> order;
+        for (int64_t i = 0; i < 64; ++i)
+          order.push_back((i < 32 ? 0 : 64) + 32 * g + i % 32);
+        consume(2 * h + g, vector::ShuffleOp::create(b, low, high, order));
+      }
+    }
     return;
   case StorageType::q6_k:
     for (int64_t c = 0; c < 4; ++c)

@@ -32,8 +32,9 @@
 // corrections (Q4_K: the minimums) times the activation sums.
 // CHECK: %[[FACTORS:.*]] = arith.mulf {{.*}} : vector<8xf32>
 // CHECK: vector.fma {{.*}} : vector<8xf32>
-// Per chunk of 64 elements (two sub-blocks): nibbles, dot products, scaled.
-// CHECK: vector.shuffle {{.*}} : vector<32xi8>, vector<32xi8>
+// Per chunk of 64 elements (two sub-blocks): the low and high nibbles of
+// 32 bytes, taken from those of a 64-byte load; dot products, scaled.
+// CHECK: vector.shuffle {{.*}} [0, 1, 2, {{.*}}, 31, 64, 65, {{.*}}, 95] : vector<64xi8>, vector<64xi8>
 // CHECK: %[[DOTS:.*]] = lmc_cpu.dot_bytes {{.*}} : vector<64xi8> -> vector<16xi32>
 // CHECK: arith.sitofp %[[DOTS]] : vector<16xi32> to vector<16xf32>
 // CHECK: %[[LANES:.*]] = vector.shuffle %[[FACTORS]], %[[FACTORS]] [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
