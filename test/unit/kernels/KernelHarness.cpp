@@ -105,10 +105,11 @@ bool KernelHarness::compile(const std::string &source, bool fuse) {
     return false;
   }
   engine = std::move(*created);
-  engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+  ParallelFor parallel = parallelFor ? parallelFor : &testParallelFor;
+  engine->registerSymbols([parallel](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     symbols[interner("lmc_rt_parallel_for")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&testParallelFor),
+        llvm::orc::ExecutorAddr::fromPtr(parallel),
         llvm::JITSymbolFlags::Exported};
     return symbols;
   });

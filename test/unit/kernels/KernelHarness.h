@@ -64,6 +64,11 @@ public:
   /// Round the activations of few-row products (decode) to int8 and
   /// multiply with AVX-512 VNNI (only where int8RowsAvailable()).
   bool int8Rows = false;
+  /// What the kernels' lmc_rt_parallel_for calls (set before compile);
+  /// null: three threads over uneven chunks, so tests see chunk boundaries
+  /// anywhere and truly concurrent work.
+  using ParallelFor = void (*)(void (*fn)(void *, int64_t, int64_t), void *ctx, int64_t n);
+  ParallelFor parallelFor = nullptr;
   /// Whether this machine has AMX-BF16 and Linux granted this process its
   /// tile state.
   static bool amxAvailable();
