@@ -24,6 +24,11 @@ using namespace mlir;
 using namespace lmc::cpu;
 using namespace lmc::tfm;
 
+/// The all-zero vector of `type`.
+static Value accZeroOf(ImplicitLocOpBuilder &b, VectorType type) {
+  return arith::ConstantOp::create(b, DenseElementsAttr::get(type, b.getF32FloatAttr(0.0f)));
+}
+
 MemRefType lmc::cpu::getCacheMemRefType(KVCacheType cache) {
   return MemRefType::get({cache.getLayers(), cache.getStreams(),
                           cache.getHeads(), ShapedType::kDynamic, cache.getDim()},
@@ -42,6 +47,23 @@ std::string lmc::cpu::getCacheKernelKey(KVCacheType cache) {
 /// values is then loaded from L2 once per tile and reused from L1 by every
 /// row, instead of once per query (prefill was L2-bandwidth-bound).
 static constexpr int64_t kRowsPerTile = 16;
+
+/// With one tile per KV head (decode), the keys are split into parts of
+/// about this many, each a work item of its own, and the parts' softmax
+/// states merged after: a decode step has only as many items as KV heads
+/// otherwise (8 for Qwen3 and gpt-oss), too few for a machine of many cores.
+static constexpr int64_t kSplitKeys = 1024;
+static constexpr int64_t kMaxSplits = 64;
+
+/// Tiles of at most this many rows read an f16 cache directly (vcvtph2ps
+/// per row); larger ones widen each block once into a stack buffer that all
+/// rows read. Decode attention at 32K positions (lmc-attention-bench, 16
+/// heads over 8): 2 rows widening 21 GB/s, reading directly 30 GB/s; 8 rows
+/// both 15 GB/s.
+static constexpr int64_t kDirectRows = 4;
+/// Keys per block when reading directly: one softmax update (maximum,
+/// rescale, exp) per 64 keys instead of per 16.
+static constexpr int64_t kDirectBlockKeys = 64;
 
 func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                                           int64_t queryHeads, KVCacheType cache,
@@ -78,12 +100,12 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                                                        ArrayRef<int64_t>{lanes},
                                                        ArrayRef<int64_t>{1});
         };
+        auto ceilDiv = [](ImplicitLocOpBuilder &lb, Value x, Value y) -> Value {
+          return arith::CeilDivUIOp::create(lb, x, y);
+        };
         Value zero = constIndex(b, 0), one = constIndex(b, 1);
         Value tokens = memref::DimOp::create(b, q, 0);
-        Value tiles = arith::DivUIOp::create(
-            b, arith::AddIOp::create(b, tokens, constIndex(b, tileTokens - 1)),
-            constIndex(b, tileTokens));
-        Value work = arith::MulIOp::create(b, tiles, constIndex(b, kvHeads));
+        Value tiles = ceilDiv(b, tokens, constIndex(b, tileTokens));
         // Keys [first, end) that the query at position `pos` sees: up to
         // itself, and within the window when there is one.
         auto keyRange = [&](ImplicitLocOpBuilder &lb, Value pos) {
@@ -95,27 +117,63 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
               arith::SubIOp::create(lb, end, window), zero);
           return std::pair<Value, Value>{first, end};
         };
+        // Key splits, only with one tile per KV head.
+        Value wantedSplits = arith::MinUIOp::create(
+            b, constIndex(b, kMaxSplits),
+            ceilDiv(b, arith::AddIOp::create(b, start, tokens), constIndex(b, kSplitKeys)));
+        Value oneTile = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tiles, one);
+        Value splits = arith::SelectOp::create(b, oneTile, wantedSplits, one);
+        Value split = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one);
+        Value work = arith::MulIOp::create(
+            b, arith::MulIOp::create(b, tiles, constIndex(b, kvHeads)), splits);
+        // Split items' unnormalised results (empty unless split): the
+        // accumulators, and each row's running maximum and denominator.
+        Value partials = arith::SelectOp::create(b, split, work, zero);
+        auto align = b.getI64IntegerAttr(64);
+        Value partialAccs = allocBuffer(
+            b, b.getLoc(), MemRefType::get({ShapedType::kDynamic, tileRows, dim}, f32),
+            ValueRange{partials});
+        Value partialStats = allocBuffer(
+            b, b.getLoc(), MemRefType::get({ShapedType::kDynamic, tileRows, 2}, f32),
+            ValueRange{partials});
+        // Row r of a tile is token t0 + r / group of query head
+        // kvHead * group + r % group.
+        auto rowToken = [&](ImplicitLocOpBuilder &lb, Value t0, Value r) -> Value {
+          return arith::AddIOp::create(lb, t0, arith::DivUIOp::create(lb, r, constIndex(lb, group)));
+        };
+        auto rowHead = [&](ImplicitLocOpBuilder &lb, Value kvHead, Value r) -> Value {
+          return arith::AddIOp::create(
+              lb, arith::MulIOp::create(lb, kvHead, constIndex(lb, group)),
+              arith::RemUIOp::create(lb, r, constIndex(lb, group)));
+        };
         buildParallelLoop(b, work, [&](ImplicitLocOpBuilder &pb, Value item) {
           // KV-head-major, so the tiles a thread takes in turn read the same
           // keys and values.
-          Value kvHead = arith::DivUIOp::create(pb, item, tiles);
+          Value part = arith::RemUIOp::create(pb, item, splits);
+          Value tileItem = arith::DivUIOp::create(pb, item, splits);
+          Value kvHead = arith::DivUIOp::create(pb, tileItem, tiles);
           Value t0 = arith::MulIOp::create(
-              pb, arith::RemUIOp::create(pb, item, tiles), constIndex(pb, tileTokens));
+              pb, arith::RemUIOp::create(pb, tileItem, tiles), constIndex(pb, tileTokens));
           Value tileEnd = arith::MinUIOp::create(
               pb, tokens, arith::AddIOp::create(pb, t0, constIndex(pb, tileTokens)));
           Value rows = arith::MulIOp::create(pb, arith::SubIOp::create(pb, tileEnd, t0),
                                              constIndex(pb, group));
-          // Row r is token t0 + r / group of query head kvHead * group + r % group.
-          auto rowToken = [&](ImplicitLocOpBuilder &lb, Value r) -> Value {
-            return arith::AddIOp::create(lb, t0, arith::DivUIOp::create(lb, r, constIndex(lb, group)));
-          };
-          auto rowHead = [&](ImplicitLocOpBuilder &lb, Value r) -> Value {
-            return arith::AddIOp::create(
-                lb, arith::MulIOp::create(lb, kvHead, constIndex(lb, group)),
-                arith::RemUIOp::create(lb, r, constIndex(lb, group)));
-          };
+          // This item's keys: its part of the tile's, whole blocks each (of
+          // either size).
+          Value tileFirst = keyRange(pb, arith::AddIOp::create(pb, start, t0)).first;
+          Value tileKeysEnd = arith::AddIOp::create(pb, start, tileEnd);
+          Value perPart = arith::MulIOp::create(
+              pb,
+              ceilDiv(pb,
+                      ceilDiv(pb, arith::SubIOp::create(pb, tileKeysEnd, tileFirst), splits),
+                      constIndex(pb, kDirectBlockKeys)),
+              constIndex(pb, kDirectBlockKeys));
+          Value keysBegin = arith::MinUIOp::create(
+              pb, tileKeysEnd,
+              arith::AddIOp::create(pb, tileFirst, arith::MulIOp::create(pb, part, perPart)));
+          Value keysEnd = arith::MinUIOp::create(
+              pb, tileKeysEnd, arith::AddIOp::create(pb, keysBegin, perPart));
           // Per-row online-softmax state, in L1 across the key blocks.
-          auto align = pb.getI64IntegerAttr(64);
           Value accs = memref::AllocaOp::create(pb, MemRefType::get({tileRows, dim}, f32),
                                                 ValueRange{}, align);
           Value maxes = memref::AllocaOp::create(pb, MemRefType::get({tileRows}, f32),
@@ -123,149 +181,260 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
           // Denominators stay per lane until the end: no horizontal sum per block.
           Value denoms = memref::AllocaOp::create(
               pb, MemRefType::get({tileRows, keyBlock}, f32), ValueRange{}, align);
-          // An f16 cache's block of keys and values is widened once per tile
-          // into this buffer, not once per row that reads it.
-          bool widen = !cache.getElementType().isF32();
+          bool halfCache = !cache.getElementType().isF32();
           Value widened;
-          if (widen)
+          if (halfCache)
             widened = memref::AllocaOp::create(
                 pb, MemRefType::get({2, keyBlock, dim}, f32), ValueRange{}, align);
           Value accZero = arith::ConstantOp::create(
               pb, DenseElementsAttr::get(vec, pb.getF32FloatAttr(0.0f)));
+          // A sink is a key with a fixed logit and no value: the running
+          // maximum starts at it and the denominator at exp(0) = 1, in the
+          // first part only.
+          Value firstPart = arith::CmpIOp::create(pb, arith::CmpIPredicate::eq, part, zero);
           buildForLoop(pb, zero, rows, one, ValueRange{},
                        [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {
-                         // A sink is a key with a fixed logit and no value: the
-                         // running maximum starts at it and the denominator at
-                         // exp(0) = 1.
                          Value maxInit = minusInf;
-                         SmallVector<float> denomInit(keyBlock, 0.0f);
+                         Value denomInit = arith::ConstantOp::create(
+                             lb, DenseElementsAttr::get(blockVec, lb.getF32FloatAttr(0.0f)));
                          if (withSinks) {
-                           maxInit = memref::LoadOp::create(lb, a[7], ValueRange{rowHead(lb, r)});
-                           denomInit[0] = 1.0f;
+                           maxInit = arith::SelectOp::create(
+                               lb, firstPart,
+                               memref::LoadOp::create(lb, a[7], ValueRange{rowHead(lb, kvHead, r)}),
+                               minusInf);
+                           denomInit = vector::InsertOp::create(
+                               lb, arith::SelectOp::create(lb, firstPart, constF32(lb, 1.0f),
+                                                           constF32(lb, 0.0f)),
+                               denomInit, ArrayRef<int64_t>{0});
                          }
                          memref::StoreOp::create(lb, maxInit, maxes, ValueRange{r});
-                         vector::StoreOp::create(
-                             lb,
-                             arith::ConstantOp::create(
-                                 lb, DenseElementsAttr::get(blockVec, ArrayRef<float>(denomInit))),
-                             denoms, ValueRange{r, zero});
+                         vector::StoreOp::create(lb, denomInit, denoms, ValueRange{r, zero});
                          vector::StoreOp::create(lb, accZero, accs, ValueRange{r, zero});
                          return SmallVector<Value>{};
                        });
-          Value tileFirst = keyRange(pb, arith::AddIOp::create(pb, start, t0)).first;
-          Value keysEnd = arith::AddIOp::create(pb, start, tileEnd);
-          buildForLoop(
-              pb, tileFirst, keysEnd, constIndex(pb, keyBlock), ValueRange{},
-              [&](ImplicitLocOpBuilder &kb, Value j0, ValueRange) {
-                Value j1 = arith::AddIOp::create(kb, j0, constIndex(kb, keyBlock));
-                // Keys past the tile's last one read it again; each row masks
-                // what it must not see. The same positions serve every row.
-                Value last = arith::SubIOp::create(kb, keysEnd, one);
-                SmallVector<Value> keys;
-                for (int64_t i = 0; i < keyBlock; ++i)
-                  keys.push_back(arith::MinUIOp::create(
-                      kb, arith::AddIOp::create(kb, j0, constIndex(kb, i)), last));
-                // Key (stream 0) or value (stream 1) i of the block, as f32.
-                auto blockRow = [&](ImplicitLocOpBuilder &lb, int64_t stream, int64_t i) -> Value {
+          // The blocks of `blockKeys` keys (sub-blocks of `lanes`, one score
+          // vector each), each block's keys and values read directly or from
+          // the block widened once.
+          auto attendBlocks = [&](ImplicitLocOpBuilder &ab, bool widen, int64_t blockKeys) {
+            int64_t subBlocks = blockKeys / lanes;
+            buildForLoop(
+                ab, keysBegin, keysEnd, constIndex(ab, blockKeys), ValueRange{},
+                [&](ImplicitLocOpBuilder &kb, Value j0, ValueRange) {
+                  Value j1 = arith::AddIOp::create(kb, j0, constIndex(kb, blockKeys));
+                  // Keys past the item's last one read it again; each row
+                  // masks what it must not see. The same positions serve
+                  // every row.
+                  Value last = arith::SubIOp::create(kb, keysEnd, one);
+                  SmallVector<Value> keys;
+                  for (int64_t i = 0; i < blockKeys; ++i)
+                    keys.push_back(arith::MinUIOp::create(
+                        kb, arith::AddIOp::create(kb, j0, constIndex(kb, i)), last));
+                  // Key (stream 0) or value (stream 1) i of the block, as f32.
+                  auto blockRow = [&](ImplicitLocOpBuilder &lb, int64_t stream,
+                                      int64_t i) -> Value {
+                    if (widen)
+                      return vector::LoadOp::create(
+                          lb, vec, widened,
+                          ValueRange{constIndex(lb, stream), constIndex(lb, i), zero});
+                    return loadAsF32(lb, vec, kv,
+                                     ValueRange{layer, constIndex(lb, stream), kvHead, keys[i], zero});
+                  };
                   if (widen)
-                    return vector::LoadOp::create(
-                        lb, vec, widened, ValueRange{constIndex(lb, stream), constIndex(lb, i), zero});
-                  return vector::LoadOp::create(
-                      lb, vec, kv, ValueRange{layer, constIndex(lb, stream), kvHead, keys[i], zero});
-                };
-                if (widen)
-                  for (int64_t stream = 0; stream < 2; ++stream)
-                    for (int64_t i = 0; i < keyBlock; ++i)
-                      vector::StoreOp::create(
-                          kb,
-                          loadAsF32(kb, vec, kv,
-                                    ValueRange{layer, constIndex(kb, stream), kvHead, keys[i], zero}),
-                          widened, ValueRange{constIndex(kb, stream), constIndex(kb, i), zero});
-                buildForLoop(kb, zero, rows, one, ValueRange{}, [&](ImplicitLocOpBuilder &rb,
-                                                                     Value r, ValueRange) {
-                  Value t = rowToken(rb, r), h = rowHead(rb, r);
-                  auto [first, end] = keyRange(rb, arith::AddIOp::create(rb, start, t));
-                  // Blocks wholly outside the row's keys leave it as it is.
-                  Value overlaps = arith::AndIOp::create(
-                      rb, arith::CmpIOp::create(rb, arith::CmpIPredicate::ult, j0, end),
-                      arith::CmpIOp::create(rb, arith::CmpIPredicate::ugt, j1, first));
-                  scf::IfOp::create(rb, overlaps, [&](OpBuilder &nb, Location loc) {
-                    ImplicitLocOpBuilder lb(loc, nb);
-                    Value query = vector::LoadOp::create(lb, vec, q, ValueRange{t, h, zero});
-                    SmallVector<Value> querySlices;
-                    for (int64_t c = 0; c < dim; c += lanes)
-                      querySlices.push_back(slice(lb, query, c));
-                    SmallVector<Value> partials;
-                    for (int64_t i = 0; i < keyBlock; ++i) {
-                      Value key = blockRow(lb, 0, i);
-                      Value partial = arith::MulFOp::create(lb, querySlices[0], slice(lb, key, 0));
-                      for (int64_t c = 1; c * lanes < dim; ++c)
-                        partial = vector::FMAOp::create(lb, querySlices[c],
-                                                        slice(lb, key, c * lanes), partial);
-                      partials.push_back(partial);
-                    }
-                    VectorType laneIndex = VectorType::get({keyBlock}, index);
-                    Value position = arith::AddIOp::create(
-                        lb, vector::BroadcastOp::create(lb, laneIndex, j0),
-                        vector::StepOp::create(lb, laneIndex));
-                    auto splatIndex = [&](Value v) {
-                      return vector::BroadcastOp::create(lb, laneIndex, v);
-                    };
-                    Value valid = arith::AndIOp::create(
-                        lb,
-                        arith::CmpIOp::create(lb, arith::CmpIPredicate::ult, position,
-                                              splatIndex(end)),
-                        arith::CmpIOp::create(lb, arith::CmpIPredicate::uge, position,
-                                              splatIndex(first)));
-                    Value scores =
-                        arith::MulFOp::create(lb, reduceAddEach(lb, partials), splat(lb, scale));
-                    scores = arith::SelectOp::create(lb, valid, scores, splat(lb, minusInf));
-                    Value maxSoFar = memref::LoadOp::create(lb, maxes, ValueRange{r});
-                    Value denom = vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero});
-                    // No NaN handling in the maximum (a tree of vmaxps, not a
-                    // serial chain): a NaN score reaches the output through
-                    // its weight anyway.
-                    Value blockMax = vector::ReductionOp::create(
-                        lb, f32, vector::CombiningKindAttr::get(ctx, vector::CombiningKind::MAXNUMF),
-                        scores, Value(),
-                        arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::nnan));
-                    Value newMax = arith::MaxNumFOp::create(lb, maxSoFar, blockMax);
-                    Value rescale = math::ExpOp::create(
-                        lb, arith::SubFOp::create(lb, maxSoFar, newMax));
-                    Value weights = math::ExpOp::create(
-                        lb, arith::SubFOp::create(lb, scores, splat(lb, newMax)));
-                    weights =
-                        arith::SelectOp::create(lb, valid, weights, splat(lb, constF32(lb, 0)));
-                    Value newDenom = vector::FMAOp::create(lb, denom, splat(lb, rescale), weights);
-                    Value acc = arith::MulFOp::create(
-                        lb, vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero}),
-                        vector::BroadcastOp::create(lb, vec, rescale));
-                    for (int64_t i = 0; i < keyBlock; ++i) {
-                      Value value = blockRow(lb, 1, i);
-                      Value weight = vector::ExtractOp::create(lb, weights, ArrayRef<int64_t>{i});
-                      acc = vector::FMAOp::create(lb, vector::BroadcastOp::create(lb, vec, weight),
-                                                  value, acc);
-                    }
-                    vector::StoreOp::create(lb, acc, accs, ValueRange{r, zero});
-                    memref::StoreOp::create(lb, newMax, maxes, ValueRange{r});
-                    vector::StoreOp::create(lb, newDenom, denoms, ValueRange{r, zero});
-                    scf::YieldOp::create(lb);
+                    for (int64_t stream = 0; stream < 2; ++stream)
+                      for (int64_t i = 0; i < blockKeys; ++i)
+                        vector::StoreOp::create(
+                            kb,
+                            loadAsF32(kb, vec, kv,
+                                      ValueRange{layer, constIndex(kb, stream), kvHead, keys[i], zero}),
+                            widened, ValueRange{constIndex(kb, stream), constIndex(kb, i), zero});
+                  buildForLoop(kb, zero, rows, one, ValueRange{}, [&](ImplicitLocOpBuilder &rb,
+                                                                       Value r, ValueRange) {
+                    Value t = rowToken(rb, t0, r), h = rowHead(rb, kvHead, r);
+                    auto [rowFirst, rowEnd] = keyRange(rb, arith::AddIOp::create(rb, start, t));
+                    Value first = arith::MaxUIOp::create(rb, rowFirst, keysBegin);
+                    Value end = arith::MinUIOp::create(rb, rowEnd, keysEnd);
+                    // Blocks wholly outside the row's keys leave it as it is.
+                    Value overlaps = arith::AndIOp::create(
+                        rb, arith::CmpIOp::create(rb, arith::CmpIPredicate::ult, j0, end),
+                        arith::CmpIOp::create(rb, arith::CmpIPredicate::ugt, j1, first));
+                    scf::IfOp::create(rb, overlaps, [&](OpBuilder &nb, Location loc) {
+                      ImplicitLocOpBuilder lb(loc, nb);
+                      Value query = vector::LoadOp::create(lb, vec, q, ValueRange{t, h, zero});
+                      SmallVector<Value> querySlices;
+                      for (int64_t c = 0; c < dim; c += lanes)
+                        querySlices.push_back(slice(lb, query, c));
+                      VectorType laneIndex = VectorType::get({lanes}, index);
+                      auto splatIndex = [&](Value v) {
+                        return vector::BroadcastOp::create(lb, laneIndex, v);
+                      };
+                      // Each sub-block's scores, -inf where the row must not look.
+                      SmallVector<Value> scores, valid;
+                      Value blockMaxes;
+                      for (int64_t sb = 0; sb < subBlocks; ++sb) {
+                        SmallVector<Value> partialDots;
+                        for (int64_t i = sb * lanes; i < (sb + 1) * lanes; ++i) {
+                          Value key = blockRow(lb, 0, i);
+                          Value dot = arith::MulFOp::create(lb, querySlices[0], slice(lb, key, 0));
+                          for (int64_t c = 1; c * lanes < dim; ++c)
+                            dot = vector::FMAOp::create(lb, querySlices[c],
+                                                        slice(lb, key, c * lanes), dot);
+                          partialDots.push_back(dot);
+                        }
+                        Value position = arith::AddIOp::create(
+                            lb, splatIndex(arith::AddIOp::create(lb, j0, constIndex(lb, sb * lanes))),
+                            vector::StepOp::create(lb, laneIndex));
+                        valid.push_back(arith::AndIOp::create(
+                            lb,
+                            arith::CmpIOp::create(lb, arith::CmpIPredicate::ult, position,
+                                                  splatIndex(end)),
+                            arith::CmpIOp::create(lb, arith::CmpIPredicate::uge, position,
+                                                  splatIndex(first))));
+                        Value subScores = arith::MulFOp::create(
+                            lb, reduceAddEach(lb, partialDots), splat(lb, scale));
+                        scores.push_back(arith::SelectOp::create(lb, valid.back(), subScores,
+                                                                 splat(lb, minusInf)));
+                        blockMaxes = sb == 0 ? scores.back()
+                                             : arith::MaxNumFOp::create(lb, blockMaxes,
+                                                                        scores.back())
+                                                   .getResult();
+                      }
+                      Value maxSoFar = memref::LoadOp::create(lb, maxes, ValueRange{r});
+                      Value denom = vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero});
+                      // No NaN handling in the maximum (a tree of vmaxps, not
+                      // a serial chain): a NaN score reaches the output
+                      // through its weight anyway.
+                      Value blockMax = vector::ReductionOp::create(
+                          lb, f32,
+                          vector::CombiningKindAttr::get(ctx, vector::CombiningKind::MAXNUMF),
+                          blockMaxes, Value(),
+                          arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::nnan));
+                      Value newMax = arith::MaxNumFOp::create(lb, maxSoFar, blockMax);
+                      Value rescale = math::ExpOp::create(
+                          lb, arith::SubFOp::create(lb, maxSoFar, newMax));
+                      Value newDenom = arith::MulFOp::create(lb, denom, splat(lb, rescale));
+                      // Two chains of value products (even and odd
+                      // sub-blocks), so a long block is not one serial chain.
+                      Value acc[2] = {
+                          arith::MulFOp::create(
+                              lb, vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero}),
+                              vector::BroadcastOp::create(lb, vec, rescale)),
+                          accZero};
+                      for (int64_t sb = 0; sb < subBlocks; ++sb) {
+                        Value weights = math::ExpOp::create(
+                            lb, arith::SubFOp::create(lb, scores[sb], splat(lb, newMax)));
+                        weights = arith::SelectOp::create(lb, valid[sb], weights,
+                                                          splat(lb, constF32(lb, 0)));
+                        newDenom = arith::AddFOp::create(lb, newDenom, weights);
+                        for (int64_t i = 0; i < lanes; ++i) {
+                          Value value = blockRow(lb, 1, sb * lanes + i);
+                          Value weight = vector::ExtractOp::create(lb, weights, ArrayRef<int64_t>{i});
+                          acc[sb % 2] = vector::FMAOp::create(
+                              lb, vector::BroadcastOp::create(lb, vec, weight), value, acc[sb % 2]);
+                        }
+                      }
+                      Value sum = subBlocks > 1 ? arith::AddFOp::create(lb, acc[0], acc[1]).getResult()
+                                                : acc[0];
+                      vector::StoreOp::create(lb, sum, accs, ValueRange{r, zero});
+                      memref::StoreOp::create(lb, newMax, maxes, ValueRange{r});
+                      vector::StoreOp::create(lb, newDenom, denoms, ValueRange{r, zero});
+                      scf::YieldOp::create(lb);
+                    });
+                    return SmallVector<Value>{};
                   });
                   return SmallVector<Value>{};
                 });
-                return SmallVector<Value>{};
+          };
+          // Few rows (decode) read the cache directly in long blocks; more
+          // rows share each block of an f16 cache widened once.
+          Value fewRows =
+              arith::CmpIOp::create(pb, arith::CmpIPredicate::ule, rows, constIndex(pb, kDirectRows));
+          scf::IfOp::create(
+              pb, fewRows,
+              [&](OpBuilder &nb, Location loc) {
+                ImplicitLocOpBuilder ab(loc, nb);
+                attendBlocks(ab, /*widen=*/false, kDirectBlockKeys);
+                scf::YieldOp::create(ab);
+              },
+              [&](OpBuilder &nb, Location loc) {
+                ImplicitLocOpBuilder ab(loc, nb);
+                attendBlocks(ab, /*widen=*/halfCache, keyBlock);
+                scf::YieldOp::create(ab);
               });
+          // A whole tile's rows are final; a part's go to the merge.
           buildForLoop(pb, zero, rows, one, ValueRange{},
                        [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {
                          Value denom = reduceAdd(
                              lb, vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero}));
-                         Value result = arith::DivFOp::create(
-                             lb, vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero}),
-                             vector::BroadcastOp::create(lb, vec, denom));
-                         vector::StoreOp::create(lb, result, out,
-                                                 ValueRange{rowToken(lb, r), rowHead(lb, r), zero});
+                         Value acc = vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero});
+                         scf::IfOp::create(
+                             lb, split,
+                             [&](OpBuilder &nb, Location loc) {
+                               ImplicitLocOpBuilder sb(loc, nb);
+                               vector::StoreOp::create(sb, acc, partialAccs,
+                                                       ValueRange{item, r, zero});
+                               memref::StoreOp::create(
+                                   sb, memref::LoadOp::create(sb, maxes, ValueRange{r}),
+                                   partialStats, ValueRange{item, r, zero});
+                               memref::StoreOp::create(sb, denom, partialStats,
+                                                       ValueRange{item, r, one});
+                               scf::YieldOp::create(sb);
+                             },
+                             [&](OpBuilder &nb, Location loc) {
+                               ImplicitLocOpBuilder sb(loc, nb);
+                               Value result = arith::DivFOp::create(
+                                   sb, acc, vector::BroadcastOp::create(sb, vec, denom));
+                               vector::StoreOp::create(
+                                   sb, result, out,
+                                   ValueRange{rowToken(sb, t0, r), rowHead(sb, kvHead, r), zero});
+                               scf::YieldOp::create(sb);
+                             });
                          return SmallVector<Value>{};
                        });
+        });
+        // The parts of each row (one tile: token t = r / group): rescaled to
+        // their common maximum and summed.
+        scf::IfOp::create(b, split, [&](OpBuilder &nb, Location loc) {
+          ImplicitLocOpBuilder mb(loc, nb);
+          Value rows = arith::MulIOp::create(mb, tokens, constIndex(mb, group));
+          buildForLoop(mb, zero, constIndex(mb, kvHeads), one, ValueRange{},
+                       [&](ImplicitLocOpBuilder &hb, Value kvHead, ValueRange) {
+            Value item0 = arith::MulIOp::create(hb, kvHead, splits);
+            buildForLoop(hb, zero, rows, one, ValueRange{},
+                         [&](ImplicitLocOpBuilder &rb, Value r, ValueRange) {
+              auto stat = [&](ImplicitLocOpBuilder &lb, Value s, int64_t which) -> Value {
+                return memref::LoadOp::create(
+                    lb, partialStats,
+                    ValueRange{arith::AddIOp::create(lb, item0, s), r, constIndex(lb, which)});
+              };
+              Value best = buildForLoop(
+                  rb, zero, splits, one, ValueRange{minusInf},
+                  [&](ImplicitLocOpBuilder &lb, Value s, ValueRange carried) {
+                    return SmallVector<Value>{
+                        arith::MaxNumFOp::create(lb, carried[0], stat(lb, s, 0))};
+                  })[0];
+              ValueRange sums = buildForLoop(
+                  rb, zero, splits, one, ValueRange{constF32(rb, 0.0f), accZeroOf(rb, vec)},
+                  [&](ImplicitLocOpBuilder &lb, Value s, ValueRange carried) {
+                    Value weight = math::ExpOp::create(
+                        lb, arith::SubFOp::create(lb, stat(lb, s, 0), best));
+                    Value acc = vector::LoadOp::create(
+                        lb, vec, partialAccs,
+                        ValueRange{arith::AddIOp::create(lb, item0, s), r, zero});
+                    return SmallVector<Value>{
+                        arith::AddFOp::create(
+                            lb, carried[0], arith::MulFOp::create(lb, weight, stat(lb, s, 1))),
+                        vector::FMAOp::create(lb, vector::BroadcastOp::create(lb, vec, weight),
+                                              acc, carried[1])};
+                  });
+              Value result = arith::DivFOp::create(
+                  rb, sums[1], vector::BroadcastOp::create(rb, vec, sums[0]));
+              vector::StoreOp::create(rb, result, out,
+                                      ValueRange{rowToken(rb, zero, r), rowHead(rb, kvHead, r), zero});
+              return SmallVector<Value>{};
+            });
+            return SmallVector<Value>{};
+          });
+          scf::YieldOp::create(mb);
         });
       });
 }

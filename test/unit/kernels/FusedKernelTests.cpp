@@ -262,7 +262,8 @@ class FusedAttention : public ::testing::TestWithParam<AttentionCase> {};
 
 TEST_P(FusedAttention, MatchesPrimitiveGraphAndReference) {
   const AttentionCase &c = GetParam();
-  const int64_t layers = 2, layer = 1, dim = 32, capacity = 64;
+  const int64_t layers = 2, layer = 1, dim = 32;
+  const int64_t capacity = std::max<int64_t>(64, c.start + c.tokens + 5);
   const float scale = 1.0f / std::sqrt(float(dim));
   std::string q = "tensor<?x" + str(c.queryHeads) + "x" + str(dim) + "xf32>";
   std::string kv = "tensor<?x" + str(c.kvHeads) + "x" + str(dim) + "xf32>";
@@ -442,7 +443,13 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{"long_prefill_window", 6, 2, 11, 3, 45, true},
                       AttentionCase{"many_heads_per_kv", 32, 1, 0, 5, 9},
                       AttentionCase{"half_cache_prefill", 4, 2, 0, 3, 20, false, true},
-                      AttentionCase{"half_cache_decode_sinks", 8, 2, 16, 40, 1, true, true}),
+                      AttentionCase{"half_cache_decode_sinks", 8, 2, 16, 40, 1, true, true},
+                      // Past 1024 keys a decode step's keys are split into
+                      // parts whose results are merged.
+                      AttentionCase{"split_decode", 8, 2, 0, 2600, 1},
+                      AttentionCase{"split_decode_sinks_window", 8, 2, 1500, 3000, 1, true, true},
+                      AttentionCase{"split_short_prompt_half", 4, 2, 0, 2100, 3, false, true},
+                      AttentionCase{"split_mha_half_sinks", 3, 3, 0, 1030, 2, true, true}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 } // namespace
