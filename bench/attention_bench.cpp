@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -156,8 +157,12 @@ int main(int argc, char **argv) {
     attend.push_back((Attend)harness.lookup("attend" + str(l)));
 
   int64_t capacity = *std::max_element(o.positions.begin(), o.positions.end()) + 1;
+  double cacheBytes = double(o.layers) * 2 * o.kvHeads * capacity * o.dim * (o.half ? 2 : 4);
+  if (cacheBytes > 64e9)
+    usage("a cache of " + std::to_string(int64_t(cacheBytes / 1e9)) +
+          " GB for these positions, layers and heads is too large");
   size_t elements = size_t(o.layers) * 2 * o.kvHeads * capacity * o.dim;
-  std::fprintf(stderr, "filling a %.0f MB cache\n", elements * (o.half ? 2.0 : 4.0) / 1e6);
+  std::fprintf(stderr, "filling a %.0f MB cache\n", cacheBytes / 1e6);
   std::vector<uint16_t> halfCache;
   std::vector<float> floatCache;
   uint64_t state = 0x9E3779B97F4A7C15ull;
@@ -165,15 +170,20 @@ int main(int argc, char **argv) {
     state ^= state << 13, state ^= state >> 7, state ^= state << 17;
     return float(int64_t(state >> 40) - (1 << 23)) / float(1 << 23);
   };
-  if (o.half) {
-    halfCache.resize(elements);
-    for (uint16_t &h : halfCache)
-      h = lmc::quant::f32ToF16(2 * next());
-  } else {
-    floatCache.resize(elements);
-    for (float &f : floatCache)
-      f = 2 * next();
+  try {
+    if (o.half)
+      halfCache.resize(elements);
+    else
+      floatCache.resize(elements);
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "lmc-attention-bench: cannot allocate a %.0f MB cache\n",
+                 cacheBytes / 1e6);
+    return 1;
   }
+  for (uint16_t &h : halfCache)
+    h = lmc::quant::f32ToF16(2 * next());
+  for (float &f : floatCache)
+    f = 2 * next();
   auto cacheF16 = memref<uint16_t, 5>(halfCache.data(), {o.layers, 2, o.kvHeads, capacity, o.dim});
   auto cacheF32 = memref<float, 5>(floatCache.data(), {o.layers, 2, o.kvHeads, capacity, o.dim});
   void *cache = o.half ? (void *)&cacheF16 : (void *)&cacheF32;
