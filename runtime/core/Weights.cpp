@@ -69,13 +69,28 @@ bool checkFingerprint(const FileSpec &spec, const uint8_t *data, std::string &er
   return false;
 }
 
+/// Whether weights of `size` bytes leave room for the rest of the machine's
+/// memory: half of it at most (larger ones would evict each other).
+bool fitsInMemory(uint64_t size) {
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && pageSize > 0 &&
+         size <= static_cast<uint64_t>(pages) / 2 * static_cast<uint64_t>(pageSize);
+}
+
 /// Hints only: large pages where the file system offers them, and early
-/// read-ahead since every decode step reads all of it. Failures are fine.
-void adviseWeights(void *p, uint64_t size) {
+/// read-ahead since every decode step reads all of it. Weights that fit in
+/// memory also get their page tables filled now: left to faults, the first
+/// forward pass takes one per 64 KiB (~90 ms of a 16-token prompt of a
+/// 640 MB model). Failures are fine.
+void adviseWeights(void *p, uint64_t size, bool populate) {
 #ifdef MADV_HUGEPAGE
   ::madvise(p, size, MADV_HUGEPAGE);
 #endif
   ::madvise(p, size, MADV_WILLNEED);
+#ifdef MADV_POPULATE_READ
+  if (populate)
+    ::madvise(p, size, MADV_POPULATE_READ);
+#endif
 }
 } // namespace
 
@@ -116,7 +131,7 @@ std::unique_ptr<Weights> Weights::open(const std::string &path, uint64_t expecte
       w->mapping_ = p;
       w->mappingSize_ = expectedSize;
       w->data_ = static_cast<const uint8_t *>(p);
-      adviseWeights(p, expectedSize);
+      adviseWeights(p, expectedSize, fitsInMemory(expectedSize));
     }
     if (!checkFingerprint(files[0], w->data_, err, mismatch))
       return nullptr;
@@ -145,7 +160,7 @@ std::unique_ptr<Weights> Weights::open(const std::string &path, uint64_t expecte
         err = "cannot map weights file '" + file.path + "': " + std::strerror(errno);
         return nullptr;
       }
-      adviseWeights(p, file.size);
+      adviseWeights(p, file.size, fitsInMemory(end));
     }
     if (!checkFingerprint(file, file.size ? at : kEmpty, err, mismatch))
       return nullptr;
