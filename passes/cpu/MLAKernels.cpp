@@ -16,7 +16,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <algorithm>
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace lmc::cpu;
@@ -55,6 +57,40 @@ func::FuncOp lmc::cpu::getHeadMatmulKernel(OpBuilder &builder, ModuleOp module,
   });
 }
 
+/// Query heads one work item attends together: each block of latent entries
+/// is read from L2 once per item and serves them all from L1 (one head per
+/// item read the whole latent cache again for each of the 128 heads).
+static constexpr int64_t kMaxHeadsPerItem = 8;
+/// Entries per block: one softmax update (maximum, rescale, exp) per head
+/// and block; the scores of a block form one vector.
+static constexpr int64_t kBlockKeys = 16;
+/// In decode (one token) the entries are split into parts of about this
+/// many, each a work item of its own (part-major, so the items a thread
+/// takes in turn share a part that stays in L2), the parts' softmax states
+/// merged after: 128 heads make only 16 items otherwise.
+static constexpr int64_t kSplitKeys = 512;
+static constexpr int64_t kMaxSplits = 64;
+/// Heads of a register block: each entry slice loaded (and widened from
+/// f16) once serves this many heads' products.
+static constexpr int64_t kRegisterHeads = 4;
+
+/// The largest divisor of `n` not above `limit`.
+static int64_t largestDivisorUpTo(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+/// [first, first + size) for consecutive blocks of at most `block` of
+/// [0, n).
+static SmallVector<std::pair<int64_t, int64_t>> staticBlocks(int64_t n, int64_t block) {
+  SmallVector<std::pair<int64_t, int64_t>> blocks;
+  for (int64_t first = 0; first < n; first += block)
+    blocks.push_back({first, std::min(block, n - first)});
+  return blocks;
+}
+
 func::FuncOp lmc::cpu::getLatentAttentionKernel(OpBuilder &builder, ModuleOp module,
                                                 int64_t heads, KVCacheType cache,
                                                 int64_t valueDim) {
@@ -70,63 +106,281 @@ func::FuncOp lmc::cpu::getLatentAttentionKernel(OpBuilder &builder, ModuleOp mod
   return getOrCreateKernel(builder, module, name, args, [&](ImplicitLocOpBuilder &b,
                                                             ValueRange a) {
     Value q = a[0], kv = a[1], out = a[2], layer = a[3], start = a[4], scale = a[5];
-    int64_t w = vectorWidthFor(std::gcd(dim, valueDim));
+    int64_t w = std::min<int64_t>(16, vectorWidthFor(std::gcd(dim, valueDim)));
+    // Value products take two slices per head at once where they pair up:
+    // two accumulator chains per head.
+    int64_t valueSlices = (valueDim / w) % 2 == 0 ? 2 : 1;
+    int64_t group = largestDivisorUpTo(heads, kMaxHeadsPerItem);
+    int64_t groups = heads / group;
     VectorType vec = VectorType::get({w}, f32);
-    Value zero = constIndex(b, 0), one = constIndex(b, 1), step = constIndex(b, w);
-    Value zeros = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, b.getF32FloatAttr(0.0f)));
+    VectorType blockVec = VectorType::get({kBlockKeys}, f32);
+    VectorType blockIndex = VectorType::get({kBlockKeys}, index);
+    auto zerosOf = [](ImplicitLocOpBuilder &lb, VectorType type) -> Value {
+      return arith::ConstantOp::create(lb, DenseElementsAttr::get(type, lb.getF32FloatAttr(0.0f)));
+    };
+    auto ceilDiv = [](ImplicitLocOpBuilder &lb, Value x, Value y) -> Value {
+      return arith::CeilDivUIOp::create(lb, x, y);
+    };
+    auto splat = [](ImplicitLocOpBuilder &lb, VectorType type, Value scalar) -> Value {
+      return vector::BroadcastOp::create(lb, type, scalar);
+    };
+    Value zero = constIndex(b, 0), one = constIndex(b, 1);
+    Value minusInf = constF32(b, -std::numeric_limits<float>::infinity());
     Value tokens = memref::DimOp::create(b, q, 0);
-    Value work = arith::MulIOp::create(b, tokens, constIndex(b, heads));
+    Value splits = arith::SelectOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tokens, one),
+        arith::MinUIOp::create(b, constIndex(b, kMaxSplits),
+                               ceilDiv(b, arith::AddIOp::create(b, start, one),
+                                       constIndex(b, kSplitKeys))),
+        one);
+    Value split = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one);
+    Value work = arith::MulIOp::create(
+        b, arith::MulIOp::create(b, tokens, constIndex(b, groups)), splits);
+    // Split items' unnormalised results: accumulators, maxima, denominators.
+    Value partials = arith::SelectOp::create(b, split, work, zero);
+    Value partialAccs = allocBuffer(
+        b, b.getLoc(), MemRefType::get({ShapedType::kDynamic, group, valueDim}, f32),
+        ValueRange{partials});
+    Value partialStats = allocBuffer(
+        b, b.getLoc(), MemRefType::get({ShapedType::kDynamic, group, 2}, f32),
+        ValueRange{partials});
+    auto align = b.getI64IntegerAttr(64);
     buildParallelLoop(b, work, [&](ImplicitLocOpBuilder &pb, Value item) {
-      Value t = arith::DivUIOp::create(pb, item, constIndex(pb, heads));
-      Value h = arith::RemUIOp::create(pb, item, constIndex(pb, heads));
+      // Item = (token, part, head group), the group fastest.
+      Value g = arith::RemUIOp::create(pb, item, constIndex(pb, groups));
+      Value rest = arith::DivUIOp::create(pb, item, constIndex(pb, groups));
+      Value part = arith::RemUIOp::create(pb, rest, splits);
+      Value t = arith::DivUIOp::create(pb, rest, splits);
+      Value h0 = arith::MulIOp::create(pb, g, constIndex(pb, group));
+      // The token sees entries [0, start + t]; this item, its part of them
+      // in whole blocks.
       Value end = arith::AddIOp::create(pb, arith::AddIOp::create(pb, start, t), one);
-      // The running weighted sum of values, in memory: value_dim floats do
-      // not fit in registers.
-      Value acc = memref::AllocaOp::create(pb, MemRefType::get({valueDim}, f32));
-      buildForLoop(pb, zero, constIndex(pb, valueDim), step, ValueRange{},
-                   [&](ImplicitLocOpBuilder &lb, Value i, ValueRange) {
-                     vector::StoreOp::create(lb, zeros, acc, ValueRange{i});
+      Value perPart = arith::MulIOp::create(
+          pb, ceilDiv(pb, ceilDiv(pb, end, splits), constIndex(pb, kBlockKeys)),
+          constIndex(pb, kBlockKeys));
+      Value keysBegin = arith::MinUIOp::create(pb, end, arith::MulIOp::create(pb, part, perPart));
+      Value keysEnd = arith::MinUIOp::create(pb, end, arith::AddIOp::create(pb, keysBegin, perPart));
+      Value last = arith::SubIOp::create(pb, keysEnd, one);
+      // Per-head online-softmax state, in L1 across the blocks.
+      Value accs = memref::AllocaOp::create(pb, MemRefType::get({group, valueDim}, f32),
+                                            ValueRange{}, align);
+      Value maxes = memref::AllocaOp::create(pb, MemRefType::get({group}, f32), ValueRange{}, align);
+      Value rescales = memref::AllocaOp::create(pb, MemRefType::get({group}, f32), ValueRange{}, align);
+      // Denominators per lane until the end: no horizontal sum per block.
+      Value denoms = memref::AllocaOp::create(pb, MemRefType::get({group, kBlockKeys}, f32),
+                                              ValueRange{}, align);
+      // A block's scores, then its weights.
+      Value scores = memref::AllocaOp::create(pb, MemRefType::get({group, kBlockKeys}, f32),
+                                              ValueRange{}, align);
+      Value vecZero = zerosOf(pb, vec), blockZero = zerosOf(pb, blockVec);
+      buildForLoop(pb, zero, constIndex(pb, group), one, ValueRange{},
+                   [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {
+                     memref::StoreOp::create(lb, minusInf, maxes, ValueRange{r});
+                     vector::StoreOp::create(lb, blockZero, denoms, ValueRange{r, zero});
+                     buildForLoop(lb, zero, constIndex(lb, valueDim), constIndex(lb, w), ValueRange{},
+                                  [&](ImplicitLocOpBuilder &vb, Value i, ValueRange) {
+                                    vector::StoreOp::create(vb, vecZero, accs, ValueRange{r, i});
+                                    return SmallVector<Value>{};
+                                  });
                      return SmallVector<Value>{};
                    });
-      Value minusInf = constF32(pb, -std::numeric_limits<float>::infinity());
-      ValueRange state = buildForLoop(
-          pb, zero, end, one, ValueRange{minusInf, constF32(pb, 0.0f)},
-          [&](ImplicitLocOpBuilder &lb, Value j, ValueRange s) {
-            Value dot = buildForLoop(
-                lb, zero, constIndex(lb, dim), step, ValueRange{zeros},
-                [&](ImplicitLocOpBuilder &db, Value i, ValueRange d) {
-                  Value qv = vector::LoadOp::create(db, vec, q, ValueRange{t, h, i});
-                  Value kvv = loadAsF32(db, vec, kv, ValueRange{layer, zero, zero, j, i});
-                  return SmallVector<Value>{vector::FMAOp::create(db, qv, kvv, d[0])};
-                })[0];
-            Value score = arith::MulFOp::create(lb, reduceAdd(lb, dot), scale);
-            Value newMax = arith::MaximumFOp::create(lb, s[0], score);
-            Value rescale = math::ExpOp::create(lb, arith::SubFOp::create(lb, s[0], newMax));
-            Value weight = math::ExpOp::create(lb, arith::SubFOp::create(lb, score, newMax));
-            Value rescaleV = vector::BroadcastOp::create(lb, vec, rescale);
-            Value weightV = vector::BroadcastOp::create(lb, vec, weight);
-            buildForLoop(lb, zero, constIndex(lb, valueDim), step, ValueRange{},
-                         [&](ImplicitLocOpBuilder &vb, Value i, ValueRange) {
-                           Value old = vector::LoadOp::create(vb, vec, acc, ValueRange{i});
-                           Value v = loadAsF32(vb, vec, kv, ValueRange{layer, zero, zero, j, i});
-                           Value updated = arith::AddFOp::create(
-                               vb, arith::MulFOp::create(vb, old, rescaleV),
-                               arith::MulFOp::create(vb, v, weightV));
-                           vector::StoreOp::create(vb, updated, acc, ValueRange{i});
-                           return SmallVector<Value>{};
-                         });
-            Value denom = arith::AddFOp::create(lb, arith::MulFOp::create(lb, s[1], rescale), weight);
-            return SmallVector<Value>{newMax, denom};
+      // Entry `key`'s slice at `i`, as f32. Entries past the item's last
+      // read the last again; their weights are zero.
+      auto entry = [&](ImplicitLocOpBuilder &lb, Value key, Value i) -> Value {
+        return loadAsF32(lb, vec, kv, ValueRange{layer, zero, zero, key, i});
+      };
+      auto keyAt = [&](ImplicitLocOpBuilder &lb, Value j0, Value offset) -> Value {
+        return arith::MinUIOp::create(lb, arith::AddIOp::create(lb, j0, offset), last);
+      };
+      auto headRow = [&](ImplicitLocOpBuilder &lb, int64_t r) -> Value {
+        return arith::AddIOp::create(lb, h0, constIndex(lb, r));
+      };
+      buildForLoop(pb, keysBegin, keysEnd, constIndex(pb, kBlockKeys), ValueRange{},
+                   [&](ImplicitLocOpBuilder &kb, Value j0, ValueRange) {
+        // Scores: register blocks of (up to) 4 heads x 2 entries, each
+        // entry slice loaded once for the block's heads.
+        for (auto [r0, rows] : staticBlocks(group, kRegisterHeads)) {
+          buildForLoop(kb, zero, constIndex(kb, kBlockKeys), constIndex(kb, 2), ValueRange{},
+                       [&](ImplicitLocOpBuilder &jb, Value jj, ValueRange) {
+            Value keys[2] = {keyAt(jb, j0, jj), keyAt(jb, j0, arith::AddIOp::create(jb, jj, one))};
+            SmallVector<Value> init(2 * rows, vecZero);
+            ValueRange dots = buildForLoop(
+                jb, zero, constIndex(jb, dim), constIndex(jb, w), init,
+                [&](ImplicitLocOpBuilder &db, Value i, ValueRange acc) {
+                  Value k[2] = {entry(db, keys[0], i), entry(db, keys[1], i)};
+                  SmallVector<Value> next;
+                  for (int64_t r = 0; r < rows; ++r) {
+                    Value qv = vector::LoadOp::create(db, vec, q,
+                                                      ValueRange{t, headRow(db, r0 + r), i});
+                    for (int64_t e = 0; e < 2; ++e)
+                      next.push_back(vector::FMAOp::create(db, qv, k[e], acc[2 * r + e]));
+                  }
+                  return next;
+                });
+            for (int64_t r = 0; r < rows; ++r) {
+              Value pair = w >= 2 ? reduceAddEach(jb, ValueRange{dots[2 * r], dots[2 * r + 1]})
+                                  : vector::FromElementsOp::create(
+                                        jb, VectorType::get({2}, f32),
+                                        ValueRange{reduceAdd(jb, dots[2 * r]),
+                                                   reduceAdd(jb, dots[2 * r + 1])})
+                                        .getResult();
+              vector::StoreOp::create(jb, pair, scores, ValueRange{constIndex(jb, r0 + r), jj});
+            }
+            return SmallVector<Value>{};
           });
-      Value inverse = vector::BroadcastOp::create(
-          pb, vec, arith::DivFOp::create(pb, constF32(pb, 1.0f), state[1]));
-      buildForLoop(pb, zero, constIndex(pb, valueDim), step, ValueRange{},
-                   [&](ImplicitLocOpBuilder &lb, Value i, ValueRange) {
-                     Value v = vector::LoadOp::create(lb, vec, acc, ValueRange{i});
-                     vector::StoreOp::create(lb, arith::MulFOp::create(lb, v, inverse), out,
-                                             ValueRange{t, h, i});
-                     return SmallVector<Value>{};
-                   });
+        }
+        // Softmax update per head; the weights replace the scores.
+        Value positions = arith::AddIOp::create(kb, splat(kb, blockIndex, j0),
+                                                vector::StepOp::create(kb, blockIndex));
+        Value valid = arith::CmpIOp::create(kb, arith::CmpIPredicate::ult, positions,
+                                            splat(kb, blockIndex, keysEnd));
+        buildForLoop(kb, zero, constIndex(kb, group), one, ValueRange{},
+                     [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {
+          Value s = arith::MulFOp::create(
+              lb, vector::LoadOp::create(lb, blockVec, scores, ValueRange{r, zero}),
+              splat(lb, blockVec, scale));
+          s = arith::SelectOp::create(lb, valid, s, splat(lb, blockVec, minusInf));
+          Value blockMax = vector::ReductionOp::create(
+              lb, f32, vector::CombiningKindAttr::get(ctx, vector::CombiningKind::MAXNUMF), s,
+              Value(), arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::nnan));
+          Value maxSoFar = memref::LoadOp::create(lb, maxes, ValueRange{r});
+          Value newMax = arith::MaxNumFOp::create(lb, maxSoFar, blockMax);
+          Value rescale = math::ExpOp::create(lb, arith::SubFOp::create(lb, maxSoFar, newMax));
+          Value weights = arith::SelectOp::create(
+              lb, valid,
+              math::ExpOp::create(lb, arith::SubFOp::create(lb, s, splat(lb, blockVec, newMax))),
+              blockZero);
+          Value denom = vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero});
+          vector::StoreOp::create(
+              lb, arith::AddFOp::create(
+                      lb, arith::MulFOp::create(lb, denom, splat(lb, blockVec, rescale)), weights),
+              denoms, ValueRange{r, zero});
+          vector::StoreOp::create(lb, weights, scores, ValueRange{r, zero});
+          memref::StoreOp::create(lb, rescale, rescales, ValueRange{r});
+          memref::StoreOp::create(lb, newMax, maxes, ValueRange{r});
+          return SmallVector<Value>{};
+        });
+        // Values: register blocks of (up to) 4 heads x valueSlices slices,
+        // each entry slice loaded once for the block's heads.
+        for (auto [r0, rows] : staticBlocks(group, kRegisterHeads)) {
+          buildForLoop(kb, zero, constIndex(kb, valueDim), constIndex(kb, w * valueSlices),
+                       ValueRange{}, [&](ImplicitLocOpBuilder &vb, Value i0, ValueRange) {
+            SmallVector<Value> slices, acc;
+            for (int64_t c = 0; c < valueSlices; ++c)
+              slices.push_back(arith::AddIOp::create(vb, i0, constIndex(vb, c * w)));
+            for (int64_t r = 0; r < rows; ++r) {
+              Value rescale = splat(vb, vec, memref::LoadOp::create(
+                                                 vb, rescales, ValueRange{constIndex(vb, r0 + r)}));
+              for (Value i : slices)
+                acc.push_back(arith::MulFOp::create(
+                    vb, vector::LoadOp::create(vb, vec, accs, ValueRange{constIndex(vb, r0 + r), i}),
+                    rescale));
+            }
+            for (int64_t e = 0; e < kBlockKeys; ++e) {
+              Value key = keyAt(vb, j0, constIndex(vb, e));
+              SmallVector<Value> values;
+              for (Value i : slices)
+                values.push_back(entry(vb, key, i));
+              for (int64_t r = 0; r < rows; ++r) {
+                Value weight = splat(vb, vec, memref::LoadOp::create(
+                                                  vb, scores, ValueRange{constIndex(vb, r0 + r),
+                                                                         constIndex(vb, e)}));
+                for (int64_t c = 0; c < valueSlices; ++c)
+                  acc[r * valueSlices + c] =
+                      vector::FMAOp::create(vb, weight, values[c], acc[r * valueSlices + c]);
+              }
+            }
+            for (int64_t r = 0; r < rows; ++r)
+              for (int64_t c = 0; c < valueSlices; ++c)
+                vector::StoreOp::create(vb, acc[r * valueSlices + c], accs,
+                                        ValueRange{constIndex(vb, r0 + r), slices[c]});
+            return SmallVector<Value>{};
+          });
+        }
+        return SmallVector<Value>{};
+      });
+      // A whole item's heads are final; a part's go to the merge.
+      buildForLoop(pb, zero, constIndex(pb, group), one, ValueRange{},
+                   [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {
+        Value denom = reduceAdd(lb, vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero}));
+        Value inverse = splat(lb, vec, arith::DivFOp::create(lb, constF32(lb, 1.0f), denom));
+        scf::IfOp::create(
+            lb, split,
+            [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder sb(loc, nb);
+              memref::StoreOp::create(sb, memref::LoadOp::create(sb, maxes, ValueRange{r}),
+                                      partialStats, ValueRange{item, r, zero});
+              memref::StoreOp::create(sb, denom, partialStats, ValueRange{item, r, one});
+              scf::YieldOp::create(sb);
+            });
+        Value h = arith::AddIOp::create(lb, h0, r);
+        buildForLoop(lb, zero, constIndex(lb, valueDim), constIndex(lb, w), ValueRange{},
+                     [&](ImplicitLocOpBuilder &vb, Value i, ValueRange) {
+          Value v = vector::LoadOp::create(vb, vec, accs, ValueRange{r, i});
+          scf::IfOp::create(
+              vb, split,
+              [&](OpBuilder &nb, Location loc) {
+                ImplicitLocOpBuilder sb(loc, nb);
+                vector::StoreOp::create(sb, v, partialAccs, ValueRange{item, r, i});
+                scf::YieldOp::create(sb);
+              },
+              [&](OpBuilder &nb, Location loc) {
+                ImplicitLocOpBuilder sb(loc, nb);
+                vector::StoreOp::create(sb, arith::MulFOp::create(sb, v, inverse), out,
+                                        ValueRange{t, h, i});
+                scf::YieldOp::create(sb);
+              });
+          return SmallVector<Value>{};
+        });
+        return SmallVector<Value>{};
+      });
+    });
+    // Each head's parts (one token): rescaled to their common maximum and
+    // summed, the heads in parallel.
+    scf::IfOp::create(b, split, [&](OpBuilder &nb, Location loc) {
+      ImplicitLocOpBuilder mb(loc, nb);
+      buildParallelLoop(mb, constIndex(mb, heads), [&](ImplicitLocOpBuilder &hb, Value h) {
+        Value g = arith::DivUIOp::create(hb, h, constIndex(hb, group));
+        Value r = arith::RemUIOp::create(hb, h, constIndex(hb, group));
+        auto itemOf = [&](ImplicitLocOpBuilder &lb, Value s) -> Value {
+          return arith::AddIOp::create(
+              lb, arith::MulIOp::create(lb, s, constIndex(lb, groups)), g);
+        };
+        auto stat = [&](ImplicitLocOpBuilder &lb, Value s, int64_t which) -> Value {
+          return memref::LoadOp::create(lb, partialStats,
+                                        ValueRange{itemOf(lb, s), r, constIndex(lb, which)});
+        };
+        Value best = buildForLoop(hb, zero, splits, one, ValueRange{minusInf},
+                                  [&](ImplicitLocOpBuilder &lb, Value s, ValueRange carried) {
+                                    return SmallVector<Value>{
+                                        arith::MaxNumFOp::create(lb, carried[0], stat(lb, s, 0))};
+                                  })[0];
+        Value total = buildForLoop(
+            hb, zero, splits, one, ValueRange{constF32(hb, 0.0f)},
+            [&](ImplicitLocOpBuilder &lb, Value s, ValueRange carried) {
+              Value weight = math::ExpOp::create(lb, arith::SubFOp::create(lb, stat(lb, s, 0), best));
+              return SmallVector<Value>{arith::AddFOp::create(
+                  lb, carried[0], arith::MulFOp::create(lb, weight, stat(lb, s, 1)))};
+            })[0];
+        Value inverse = arith::DivFOp::create(hb, constF32(hb, 1.0f), total);
+        buildForLoop(hb, zero, constIndex(hb, valueDim), constIndex(hb, w), ValueRange{},
+                     [&](ImplicitLocOpBuilder &vb, Value i, ValueRange) {
+          Value sum = buildForLoop(
+              vb, zero, splits, one, ValueRange{zerosOf(vb, vec)},
+              [&](ImplicitLocOpBuilder &lb, Value s, ValueRange carried) {
+                Value weight = arith::MulFOp::create(
+                    lb, math::ExpOp::create(lb, arith::SubFOp::create(lb, stat(lb, s, 0), best)),
+                    inverse);
+                Value acc = vector::LoadOp::create(lb, vec, partialAccs,
+                                                   ValueRange{itemOf(lb, s), r, i});
+                return SmallVector<Value>{
+                    vector::FMAOp::create(lb, splat(lb, vec, weight), acc, carried[0])};
+              })[0];
+          vector::StoreOp::create(vb, sum, out, ValueRange{zero, h, i});
+          return SmallVector<Value>{};
+        });
+      });
+      scf::YieldOp::create(mb);
     });
   });
 }

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace lmc::test;
@@ -33,7 +34,9 @@ class MLAKernel : public ::testing::TestWithParam<MLACase> {};
 TEST_P(MLAKernel, AbsorbedMatchesExplicitAndFloat64) {
   const MLACase &c = GetParam();
   const int64_t H = c.heads, R = c.latent, P = c.rope, N = c.nope, V = c.value;
-  const int64_t E = R + P, layers = 2, layer = 1, capacity = 48;
+  const int64_t E = R + P, layers = 2, layer = 1;
+  // Room past the positions in use, which must not be read.
+  const int64_t capacity = std::max<int64_t>(48, c.start + c.tokens + 5);
   const float scale = 0.3f;
   TestRandom rng(0x3a1a + H * 31 + R);
   std::vector<float> kb = rng.floats(H * R * N, -0.5f, 0.5f), vb = rng.floats(H * V * R, -0.5f, 0.5f);
@@ -155,7 +158,14 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(MLACase{"prefill", 4, 32, 16, 24, 20, 0, 9},
                       MLACase{"decode_after_history", 3, 64, 8, 16, 32, 30, 1},
                       MLACase{"odd_widths", 2, 24, 8, 12, 8, 5, 6},
-                      MLACase{"half_cache", 4, 32, 16, 24, 20, 12, 5, true}),
+                      MLACase{"half_cache", 4, 32, 16, 24, 20, 12, 5, true},
+                      // Decode with the entries split into parts merged after,
+                      // heads in two groups of 8.
+                      MLACase{"decode_split_two_groups", 16, 64, 16, 16, 32, 1300, 1},
+                      // Groups of 6 heads (register blocks of 4 and 2), one
+                      // value slice per step, a part ending mid-block.
+                      MLACase{"decode_split_groups_of_six_half", 12, 32, 16, 8, 24, 700, 1, true},
+                      MLACase{"prefill_groups_of_five", 10, 32, 16, 16, 32, 3, 21}),
     [](const ::testing::TestParamInfo<MLACase> &info) { return info.param.name; });
 
 } // namespace
