@@ -300,10 +300,17 @@ func::FuncOp lmc::cpu::getLatentAttentionKernel(OpBuilder &builder, ModuleOp mod
         return SmallVector<Value>{};
       });
       // A whole item's heads are final; a part's go to the merge.
+      auto eachSlice = [&](ImplicitLocOpBuilder &lb,
+                           function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+        buildForLoop(lb, zero, constIndex(lb, valueDim), constIndex(lb, w), ValueRange{},
+                     [&](ImplicitLocOpBuilder &vb, Value i, ValueRange) {
+                       body(vb, i);
+                       return SmallVector<Value>{};
+                     });
+      };
       buildForLoop(pb, zero, constIndex(pb, group), one, ValueRange{},
                    [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {
         Value denom = reduceAdd(lb, vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero}));
-        Value inverse = splat(lb, vec, arith::DivFOp::create(lb, constF32(lb, 1.0f), denom));
         scf::IfOp::create(
             lb, split,
             [&](OpBuilder &nb, Location loc) {
@@ -311,27 +318,23 @@ func::FuncOp lmc::cpu::getLatentAttentionKernel(OpBuilder &builder, ModuleOp mod
               memref::StoreOp::create(sb, memref::LoadOp::create(sb, maxes, ValueRange{r}),
                                       partialStats, ValueRange{item, r, zero});
               memref::StoreOp::create(sb, denom, partialStats, ValueRange{item, r, one});
+              eachSlice(sb, [&](ImplicitLocOpBuilder &vb, Value i) {
+                vector::StoreOp::create(vb, vector::LoadOp::create(vb, vec, accs, ValueRange{r, i}),
+                                        partialAccs, ValueRange{item, r, i});
+              });
+              scf::YieldOp::create(sb);
+            },
+            [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder sb(loc, nb);
+              Value inverse = splat(sb, vec, arith::DivFOp::create(sb, constF32(sb, 1.0f), denom));
+              Value h = arith::AddIOp::create(sb, h0, r);
+              eachSlice(sb, [&](ImplicitLocOpBuilder &vb, Value i) {
+                Value v = vector::LoadOp::create(vb, vec, accs, ValueRange{r, i});
+                vector::StoreOp::create(vb, arith::MulFOp::create(vb, v, inverse), out,
+                                        ValueRange{t, h, i});
+              });
               scf::YieldOp::create(sb);
             });
-        Value h = arith::AddIOp::create(lb, h0, r);
-        buildForLoop(lb, zero, constIndex(lb, valueDim), constIndex(lb, w), ValueRange{},
-                     [&](ImplicitLocOpBuilder &vb, Value i, ValueRange) {
-          Value v = vector::LoadOp::create(vb, vec, accs, ValueRange{r, i});
-          scf::IfOp::create(
-              vb, split,
-              [&](OpBuilder &nb, Location loc) {
-                ImplicitLocOpBuilder sb(loc, nb);
-                vector::StoreOp::create(sb, v, partialAccs, ValueRange{item, r, i});
-                scf::YieldOp::create(sb);
-              },
-              [&](OpBuilder &nb, Location loc) {
-                ImplicitLocOpBuilder sb(loc, nb);
-                vector::StoreOp::create(sb, arith::MulFOp::create(sb, v, inverse), out,
-                                        ValueRange{t, h, i});
-                scf::YieldOp::create(sb);
-              });
-          return SmallVector<Value>{};
-        });
         return SmallVector<Value>{};
       });
     });
@@ -355,27 +358,29 @@ func::FuncOp lmc::cpu::getLatentAttentionKernel(OpBuilder &builder, ModuleOp mod
                                     return SmallVector<Value>{
                                         arith::MaxNumFOp::create(lb, carried[0], stat(lb, s, 0))};
                                   })[0];
+        // Each part's weight exp(max - best), once per head, normalised.
+        Value partWeights = memref::AllocaOp::create(hb, MemRefType::get({kMaxSplits}, f32));
         Value total = buildForLoop(
             hb, zero, splits, one, ValueRange{constF32(hb, 0.0f)},
             [&](ImplicitLocOpBuilder &lb, Value s, ValueRange carried) {
               Value weight = math::ExpOp::create(lb, arith::SubFOp::create(lb, stat(lb, s, 0), best));
+              memref::StoreOp::create(lb, weight, partWeights, ValueRange{s});
               return SmallVector<Value>{arith::AddFOp::create(
                   lb, carried[0], arith::MulFOp::create(lb, weight, stat(lb, s, 1)))};
             })[0];
-        Value inverse = arith::DivFOp::create(hb, constF32(hb, 1.0f), total);
+        Value inverse = splat(hb, vec, arith::DivFOp::create(hb, constF32(hb, 1.0f), total));
         buildForLoop(hb, zero, constIndex(hb, valueDim), constIndex(hb, w), ValueRange{},
                      [&](ImplicitLocOpBuilder &vb, Value i, ValueRange) {
           Value sum = buildForLoop(
               vb, zero, splits, one, ValueRange{zerosOf(vb, vec)},
               [&](ImplicitLocOpBuilder &lb, Value s, ValueRange carried) {
-                Value weight = arith::MulFOp::create(
-                    lb, math::ExpOp::create(lb, arith::SubFOp::create(lb, stat(lb, s, 0), best)),
-                    inverse);
+                Value weight = memref::LoadOp::create(lb, partWeights, ValueRange{s});
                 Value acc = vector::LoadOp::create(lb, vec, partialAccs,
                                                    ValueRange{itemOf(lb, s), r, i});
                 return SmallVector<Value>{
                     vector::FMAOp::create(lb, splat(lb, vec, weight), acc, carried[0])};
               })[0];
+          sum = arith::MulFOp::create(vb, sum, inverse);
           vector::StoreOp::create(vb, sum, out, ValueRange{zero, h, i});
           return SmallVector<Value>{};
         });

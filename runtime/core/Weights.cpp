@@ -80,8 +80,8 @@ bool fitsInMemory(uint64_t size) {
 /// Hints only: large pages where the file system offers them, and early
 /// read-ahead since every decode step reads all of it. Weights that fit in
 /// memory also get their page tables filled now: left to faults, the first
-/// forward pass takes one per 64 KiB (~90 ms of a 16-token prompt of a
-/// 640 MB model). Failures are fine.
+/// forward pass takes one per 64 KiB (~20 ms of the first prompt of a 640 MB
+/// model, docs/perf.md). Failures are fine.
 void adviseWeights(void *p, uint64_t size, bool populate) {
 #ifdef MADV_HUGEPAGE
   ::madvise(p, size, MADV_HUGEPAGE);
