@@ -3,6 +3,7 @@
 //   lmc-attention-bench [--heads 16] [--kv-heads 8] [--dim 128] [--layers 4]
 //                       [--positions 128,4096,32768] [--threads 2]
 //                       [--repeats 10] [--cache f16|f32] [--window 0]
+//                       [--caches flushed|warm]
 //
 // The generated attention kernel (tfm.attention through the real CPU
 // pipeline, JIT-compiled for this host, on the runtime's thread pool) for one
@@ -10,7 +11,9 @@
 // before it. Reaching position 32768 in a compiled model needs a prefill of
 // 32768 tokens (tens of minutes on two cores); here the cache is filled with
 // random values instead. Before each timed call the CPU caches are flushed,
-// as a decode step's weights flush them between two layers. Prints one row
+// as a decode step's weights flush them between two layers (with `--caches
+// warm` they are not: the kernel's compute alone, for caches that fit the
+// last-level cache, e.g. `--layers 1 --positions 2048`). Prints one row
 // per position: the median time of a call (one layer), the cache bytes it
 // reads and their rate, to compare with lmc-bandwidth.
 //
@@ -38,14 +41,14 @@ struct Options {
   int64_t heads = 16, kvHeads = 8, dim = 128, layers = 4, window = 0;
   std::vector<int64_t> positions{128, 4096, 32768};
   int threads = 2, repeats = 10;
-  bool half = true;
+  bool half = true, flush = true;
 };
 
 [[noreturn]] void usage(const std::string &problem) {
   std::fprintf(stderr,
                "lmc-attention-bench: %s\nusage: lmc-attention-bench [--heads N] [--kv-heads N] "
                "[--dim N] [--layers N] [--positions P,P,...] [--threads N] [--repeats N] "
-               "[--cache f16|f32] [--window N]\n",
+               "[--cache f16|f32] [--window N] [--caches flushed|warm]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -83,6 +86,10 @@ Options parse(int argc, char **argv) {
       if (std::strcmp(value, "f16") && std::strcmp(value, "f32"))
         usage("'--cache' is f16 or f32");
       o.half = !std::strcmp(value, "f16");
+    } else if (flag == "--caches") {
+      if (std::strcmp(value, "flushed") && std::strcmp(value, "warm"))
+        usage("'--caches' is flushed or warm");
+      o.flush = !std::strcmp(value, "flushed");
     } else if (flag == "--positions") {
       o.positions.clear();
       std::string list = value;
@@ -194,9 +201,10 @@ int main(int argc, char **argv) {
   auto om = memref<float, 3>(out.data(), {1, o.heads, o.dim});
 
   std::printf("heads %lld / %lld, dim %lld, %s cache, %d threads, %d repeats x %lld layers, "
-              "caches flushed before each call\n\n",
+              "%s\n\n",
               (long long)o.heads, (long long)o.kvHeads, (long long)o.dim, o.half ? "f16" : "f32",
-              o.threads, o.repeats, (long long)o.layers);
+              o.threads, o.repeats, (long long)o.layers,
+              o.flush ? "caches flushed before each call" : "caches left warm");
   std::printf("| position | us per layer | cache MB read | GB/s |\n|---|---|---|---|\n");
   volatile float sink = 0;
   for (int64_t pos : o.positions) {
@@ -205,7 +213,8 @@ int main(int argc, char **argv) {
     std::vector<double> seconds;
     for (int r = 0; r < o.repeats; ++r)
       for (int64_t l = 0; l < o.layers; ++l) {
-        sink = sink + flushCaches();
+        if (o.flush)
+          sink = sink + flushCaches();
         auto t0 = std::chrono::steady_clock::now();
         attend[l](&qm, cache, pos, &om);
         seconds.push_back(

@@ -212,23 +212,92 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                          vector::StoreOp::create(lb, accZero, accs, ValueRange{r, zero});
                          return SmallVector<Value>{};
                        });
+          VectorType laneIndex = VectorType::get({lanes}, index);
+          // Positions of the `blockKeys` keys from j0: keys past the item's
+          // last one read it again, and each row masks what it must not see.
+          auto blockPositions = [&](ImplicitLocOpBuilder &kb, Value j0, int64_t blockKeys) {
+            Value last = arith::SubIOp::create(kb, keysEnd, one);
+            SmallVector<Value> keys;
+            for (int64_t i = 0; i < blockKeys; ++i)
+              keys.push_back(arith::MinUIOp::create(
+                  kb, arith::AddIOp::create(kb, j0, constIndex(kb, i)), last));
+            return keys;
+          };
+          auto cacheRow = [&](ImplicitLocOpBuilder &lb, int64_t stream, Value key) -> Value {
+            return loadAsF32(lb, vec, kv, ValueRange{layer, constIndex(lb, stream), kvHead, key, zero});
+          };
+          // Which keys of the sub-block at key0 a row that sees [first, end)
+          // may look at.
+          auto visibleKeys = [&](ImplicitLocOpBuilder &lb, Value key0, Value first, Value end) {
+            auto splatIndex = [&](Value v) { return vector::BroadcastOp::create(lb, laneIndex, v); };
+            Value position =
+                arith::AddIOp::create(lb, splatIndex(key0), vector::StepOp::create(lb, laneIndex));
+            return arith::AndIOp::create(
+                lb, arith::CmpIOp::create(lb, arith::CmpIPredicate::ult, position, splatIndex(end)),
+                arith::CmpIOp::create(lb, arith::CmpIPredicate::uge, position, splatIndex(first)));
+          };
+          auto queryOf = [&](ImplicitLocOpBuilder &lb, Value t, Value h) {
+            Value query = vector::LoadOp::create(lb, vec, q, ValueRange{t, h, zero});
+            SmallVector<Value> slices;
+            for (int64_t c = 0; c < dim; c += lanes)
+              slices.push_back(slice(lb, query, c));
+            return slices;
+          };
+          // One key's dot product with a query, as `lanes` partial sums.
+          auto partialDot = [&](ImplicitLocOpBuilder &lb, ArrayRef<Value> query, Value key) {
+            Value dot = arith::MulFOp::create(lb, query[0], slice(lb, key, 0));
+            for (int64_t c = 1; c * lanes < dim; ++c)
+              dot = vector::FMAOp::create(lb, query[c], slice(lb, key, c * lanes), dot);
+            return dot;
+          };
+          // The scaled scores of a sub-block from its keys' partial dots,
+          // -inf where the row must not look.
+          auto subBlockScores = [&](ImplicitLocOpBuilder &lb, Value sums, Value valid) -> Value {
+            return arith::SelectOp::create(lb, valid, arith::MulFOp::create(lb, sums, splat(lb, scale)),
+                                           splat(lb, minusInf));
+          };
+          // Row r's online-softmax step over one block's scores: stores its
+          // new maximum and denominator; returns the factor its accumulator
+          // is rescaled by and the keys' weights, per sub-block.
+          auto softmaxStep = [&](ImplicitLocOpBuilder &lb, Value r, ArrayRef<Value> scores,
+                                 ArrayRef<Value> valid) {
+            Value blockMaxes = scores[0];
+            for (Value s : scores.drop_front())
+              blockMaxes = arith::MaxNumFOp::create(lb, blockMaxes, s);
+            Value maxSoFar = memref::LoadOp::create(lb, maxes, ValueRange{r});
+            Value denom = vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero});
+            // No NaN handling in the maximum (a tree of vmaxps, not a serial
+            // chain): a NaN score reaches the output through its weight anyway.
+            Value blockMax = vector::ReductionOp::create(
+                lb, f32, vector::CombiningKindAttr::get(ctx, vector::CombiningKind::MAXNUMF),
+                blockMaxes, Value(), arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::nnan));
+            Value newMax = arith::MaxNumFOp::create(lb, maxSoFar, blockMax);
+            Value rescale = math::ExpOp::create(lb, arith::SubFOp::create(lb, maxSoFar, newMax));
+            Value newDenom = arith::MulFOp::create(lb, denom, splat(lb, rescale));
+            SmallVector<Value> weights;
+            for (auto [s, v] : llvm::zip_equal(scores, valid)) {
+              Value w = math::ExpOp::create(lb, arith::SubFOp::create(lb, s, splat(lb, newMax)));
+              weights.push_back(arith::SelectOp::create(lb, v, w, splat(lb, constF32(lb, 0))));
+              newDenom = arith::AddFOp::create(lb, newDenom, weights.back());
+            }
+            memref::StoreOp::create(lb, newMax, maxes, ValueRange{r});
+            vector::StoreOp::create(lb, newDenom, denoms, ValueRange{r, zero});
+            return std::pair{rescale, weights};
+          };
+          auto weightOf = [&](ImplicitLocOpBuilder &lb, ArrayRef<Value> weights, int64_t i) -> Value {
+            return vector::BroadcastOp::create(
+                lb, vec, vector::ExtractOp::create(lb, weights[i / lanes], ArrayRef<int64_t>{i % lanes}));
+          };
           // The blocks of `blockKeys` keys (sub-blocks of `lanes`, one score
-          // vector each), each block's keys and values read directly or from
-          // the block widened once.
+          // vector each) for any rows, one row at a time, each block's keys
+          // and values read directly or from the block widened once.
           auto attendBlocks = [&](ImplicitLocOpBuilder &ab, bool widen, int64_t blockKeys) {
             int64_t subBlocks = blockKeys / lanes;
             buildForLoop(
                 ab, keysBegin, keysEnd, constIndex(ab, blockKeys), ValueRange{},
                 [&](ImplicitLocOpBuilder &kb, Value j0, ValueRange) {
                   Value j1 = arith::AddIOp::create(kb, j0, constIndex(kb, blockKeys));
-                  // Keys past the item's last one read it again; each row
-                  // masks what it must not see. The same positions serve
-                  // every row.
-                  Value last = arith::SubIOp::create(kb, keysEnd, one);
-                  SmallVector<Value> keys;
-                  for (int64_t i = 0; i < blockKeys; ++i)
-                    keys.push_back(arith::MinUIOp::create(
-                        kb, arith::AddIOp::create(kb, j0, constIndex(kb, i)), last));
+                  SmallVector<Value> keys = blockPositions(kb, j0, blockKeys);
                   // Key (stream 0) or value (stream 1) i of the block, as f32.
                   auto blockRow = [&](ImplicitLocOpBuilder &lb, int64_t stream,
                                       int64_t i) -> Value {
@@ -236,17 +305,14 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                       return vector::LoadOp::create(
                           lb, vec, widened,
                           ValueRange{constIndex(lb, stream), constIndex(lb, i), zero});
-                    return loadAsF32(lb, vec, kv,
-                                     ValueRange{layer, constIndex(lb, stream), kvHead, keys[i], zero});
+                    return cacheRow(lb, stream, keys[i]);
                   };
                   if (widen)
                     for (int64_t stream = 0; stream < 2; ++stream)
                       for (int64_t i = 0; i < blockKeys; ++i)
                         vector::StoreOp::create(
-                            kb,
-                            loadAsF32(kb, vec, kv,
-                                      ValueRange{layer, constIndex(kb, stream), kvHead, keys[i], zero}),
-                            widened, ValueRange{constIndex(kb, stream), constIndex(kb, i), zero});
+                            kb, cacheRow(kb, stream, keys[i]), widened,
+                            ValueRange{constIndex(kb, stream), constIndex(kb, i), zero});
                   buildForLoop(kb, zero, rows, one, ValueRange{}, [&](ImplicitLocOpBuilder &rb,
                                                                        Value r, ValueRange) {
                     Value t = rowToken(rb, t0, r), h = rowHead(rb, kvHead, r);
@@ -259,59 +325,18 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                         arith::CmpIOp::create(rb, arith::CmpIPredicate::ugt, j1, first));
                     scf::IfOp::create(rb, overlaps, [&](OpBuilder &nb, Location loc) {
                       ImplicitLocOpBuilder lb(loc, nb);
-                      Value query = vector::LoadOp::create(lb, vec, q, ValueRange{t, h, zero});
-                      SmallVector<Value> querySlices;
-                      for (int64_t c = 0; c < dim; c += lanes)
-                        querySlices.push_back(slice(lb, query, c));
-                      VectorType laneIndex = VectorType::get({lanes}, index);
-                      auto splatIndex = [&](Value v) {
-                        return vector::BroadcastOp::create(lb, laneIndex, v);
-                      };
-                      // Each sub-block's scores, -inf where the row must not look.
+                      SmallVector<Value> query = queryOf(lb, t, h);
                       SmallVector<Value> scores, valid;
-                      Value blockMaxes;
                       for (int64_t sb = 0; sb < subBlocks; ++sb) {
                         SmallVector<Value> partialDots;
-                        for (int64_t i = sb * lanes; i < (sb + 1) * lanes; ++i) {
-                          Value key = blockRow(lb, 0, i);
-                          Value dot = arith::MulFOp::create(lb, querySlices[0], slice(lb, key, 0));
-                          for (int64_t c = 1; c * lanes < dim; ++c)
-                            dot = vector::FMAOp::create(lb, querySlices[c],
-                                                        slice(lb, key, c * lanes), dot);
-                          partialDots.push_back(dot);
-                        }
-                        Value position = arith::AddIOp::create(
-                            lb, splatIndex(arith::AddIOp::create(lb, j0, constIndex(lb, sb * lanes))),
-                            vector::StepOp::create(lb, laneIndex));
-                        valid.push_back(arith::AndIOp::create(
-                            lb,
-                            arith::CmpIOp::create(lb, arith::CmpIPredicate::ult, position,
-                                                  splatIndex(end)),
-                            arith::CmpIOp::create(lb, arith::CmpIPredicate::uge, position,
-                                                  splatIndex(first))));
-                        Value subScores = arith::MulFOp::create(
-                            lb, reduceAddEach(lb, partialDots), splat(lb, scale));
-                        scores.push_back(arith::SelectOp::create(lb, valid.back(), subScores,
-                                                                 splat(lb, minusInf)));
-                        blockMaxes = sb == 0 ? scores.back()
-                                             : arith::MaxNumFOp::create(lb, blockMaxes,
-                                                                        scores.back())
-                                                   .getResult();
+                        for (int64_t i = sb * lanes; i < (sb + 1) * lanes; ++i)
+                          partialDots.push_back(partialDot(lb, query, blockRow(lb, 0, i)));
+                        Value key0 = arith::AddIOp::create(lb, j0, constIndex(lb, sb * lanes));
+                        valid.push_back(visibleKeys(lb, key0, first, end));
+                        scores.push_back(
+                            subBlockScores(lb, reduceAddEach(lb, partialDots), valid.back()));
                       }
-                      Value maxSoFar = memref::LoadOp::create(lb, maxes, ValueRange{r});
-                      Value denom = vector::LoadOp::create(lb, blockVec, denoms, ValueRange{r, zero});
-                      // No NaN handling in the maximum (a tree of vmaxps, not
-                      // a serial chain): a NaN score reaches the output
-                      // through its weight anyway.
-                      Value blockMax = vector::ReductionOp::create(
-                          lb, f32,
-                          vector::CombiningKindAttr::get(ctx, vector::CombiningKind::MAXNUMF),
-                          blockMaxes, Value(),
-                          arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::nnan));
-                      Value newMax = arith::MaxNumFOp::create(lb, maxSoFar, blockMax);
-                      Value rescale = math::ExpOp::create(
-                          lb, arith::SubFOp::create(lb, maxSoFar, newMax));
-                      Value newDenom = arith::MulFOp::create(lb, denom, splat(lb, rescale));
+                      auto [rescale, weights] = softmaxStep(lb, r, scores, valid);
                       // Two chains of value products (even and odd
                       // sub-blocks), so a long block is not one serial chain.
                       Value acc[2] = {
@@ -319,24 +344,12 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                               lb, vector::LoadOp::create(lb, vec, accs, ValueRange{r, zero}),
                               vector::BroadcastOp::create(lb, vec, rescale)),
                           accZero};
-                      for (int64_t sb = 0; sb < subBlocks; ++sb) {
-                        Value weights = math::ExpOp::create(
-                            lb, arith::SubFOp::create(lb, scores[sb], splat(lb, newMax)));
-                        weights = arith::SelectOp::create(lb, valid[sb], weights,
-                                                          splat(lb, constF32(lb, 0)));
-                        newDenom = arith::AddFOp::create(lb, newDenom, weights);
-                        for (int64_t i = 0; i < lanes; ++i) {
-                          Value value = blockRow(lb, 1, sb * lanes + i);
-                          Value weight = vector::ExtractOp::create(lb, weights, ArrayRef<int64_t>{i});
-                          acc[sb % 2] = vector::FMAOp::create(
-                              lb, vector::BroadcastOp::create(lb, vec, weight), value, acc[sb % 2]);
-                        }
-                      }
+                      for (int64_t i = 0; i < blockKeys; ++i)
+                        acc[i / lanes % 2] = vector::FMAOp::create(
+                            lb, weightOf(lb, weights, i), blockRow(lb, 1, i), acc[i / lanes % 2]);
                       Value sum = subBlocks > 1 ? arith::AddFOp::create(lb, acc[0], acc[1]).getResult()
                                                 : acc[0];
                       vector::StoreOp::create(lb, sum, accs, ValueRange{r, zero});
-                      memref::StoreOp::create(lb, newMax, maxes, ValueRange{r});
-                      vector::StoreOp::create(lb, newDenom, denoms, ValueRange{r, zero});
                       scf::YieldOp::create(lb);
                     });
                     return SmallVector<Value>{};
@@ -344,22 +357,96 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                   return SmallVector<Value>{};
                 });
           };
-          // Few rows (decode) read the cache directly in long blocks; more
-          // rows share each block of an f16 cache widened once.
-          Value fewRows =
-              arith::CmpIOp::create(pb, arith::CmpIPredicate::ule, rows, constIndex(pb, kDirectRows));
-          scf::IfOp::create(
-              pb, fewRows,
-              [&](OpBuilder &nb, Location loc) {
-                ImplicitLocOpBuilder ab(loc, nb);
-                attendBlocks(ab, /*widen=*/false, kDirectBlockKeys);
-                scf::YieldOp::create(ab);
-              },
-              [&](OpBuilder &nb, Location loc) {
-                ImplicitLocOpBuilder ab(loc, nb);
-                attendBlocks(ab, /*widen=*/halfCache, keyBlock);
-                scf::YieldOp::create(ab);
-              });
+          // A tile of one token (decode): its `group` rows see the same keys,
+          // so each key and value is read and widened once for all of them,
+          // and one mask serves every row (16 heads over 8 at 2048 positions,
+          // cache-resident: ~135 -> ~100 us per layer; the flushed case is
+          // bound by memory, not by these instructions).
+          auto attendOneToken = [&](ImplicitLocOpBuilder &ab) {
+            int64_t blockKeys = kDirectBlockKeys, subBlocks = blockKeys / lanes;
+            auto [tokenFirst, tokenEnd] = keyRange(ab, arith::AddIOp::create(ab, start, t0));
+            Value first = arith::MaxUIOp::create(ab, tokenFirst, keysBegin);
+            Value end = arith::MinUIOp::create(ab, tokenEnd, keysEnd);
+            SmallVector<SmallVector<Value>> queries;
+            for (int64_t r = 0; r < group; ++r)
+              queries.push_back(queryOf(ab, t0, rowHead(ab, kvHead, constIndex(ab, r))));
+            buildForLoop(
+                ab, keysBegin, keysEnd, constIndex(ab, blockKeys), ValueRange{},
+                [&](ImplicitLocOpBuilder &kb, Value j0, ValueRange) {
+                  SmallVector<Value> keys = blockPositions(kb, j0, blockKeys);
+                  SmallVector<SmallVector<Value>> scores(group);
+                  SmallVector<Value> valid;
+                  for (int64_t sb = 0; sb < subBlocks; ++sb) {
+                    Value key0 = arith::AddIOp::create(kb, j0, constIndex(kb, sb * lanes));
+                    valid.push_back(visibleKeys(kb, key0, first, end));
+                    SmallVector<ReduceAddEachInOrder> sums(group);
+                    for (int64_t i = sb * lanes; i < (sb + 1) * lanes; ++i) {
+                      Value key = cacheRow(kb, 0, keys[i]);
+                      for (int64_t r = 0; r < group; ++r)
+                        sums[r].push(kb, partialDot(kb, queries[r], key));
+                    }
+                    for (int64_t r = 0; r < group; ++r)
+                      scores[r].push_back(subBlockScores(kb, sums[r].finish(kb), valid.back()));
+                  }
+                  // One accumulator chain per row: `group` rows are
+                  // independent chains enough, except for a single row.
+                  SmallVector<SmallVector<Value>> weights;
+                  SmallVector<Value> acc, spare;
+                  for (int64_t r = 0; r < group; ++r) {
+                    Value row = constIndex(kb, r);
+                    auto [rescale, w] = softmaxStep(kb, row, scores[r], valid);
+                    weights.push_back(w);
+                    acc.push_back(arith::MulFOp::create(
+                        kb, vector::LoadOp::create(kb, vec, accs, ValueRange{row, zero}),
+                        vector::BroadcastOp::create(kb, vec, rescale)));
+                  }
+                  Value single = group == 1 ? accZero : Value();
+                  for (int64_t i = 0; i < blockKeys; ++i) {
+                    Value value = cacheRow(kb, 1, keys[i]);
+                    for (int64_t r = 0; r < group; ++r) {
+                      Value &chain = single && i / lanes % 2 ? single : acc[r];
+                      chain = vector::FMAOp::create(kb, weightOf(kb, weights[r], i), value, chain);
+                    }
+                  }
+                  if (single)
+                    acc[0] = arith::AddFOp::create(kb, acc[0], single);
+                  for (int64_t r = 0; r < group; ++r)
+                    vector::StoreOp::create(kb, acc[r], accs, ValueRange{constIndex(kb, r), zero});
+                  return SmallVector<Value>{};
+                });
+          };
+          // Decode with few heads per KV head reads each block once for all
+          // of them; other few-row tiles read the cache directly in long
+          // blocks, a row at a time; more rows share each block of an f16
+          // cache widened once.
+          auto ifElse = [&](ImplicitLocOpBuilder &ib, Value condition,
+                            function_ref<void(ImplicitLocOpBuilder &)> then,
+                            function_ref<void(ImplicitLocOpBuilder &)> otherwise) {
+            scf::IfOp::create(
+                ib, condition,
+                [&](OpBuilder &nb, Location loc) {
+                  ImplicitLocOpBuilder tb(loc, nb);
+                  then(tb);
+                  scf::YieldOp::create(tb);
+                },
+                [&](OpBuilder &nb, Location loc) {
+                  ImplicitLocOpBuilder eb(loc, nb);
+                  otherwise(eb);
+                  scf::YieldOp::create(eb);
+                });
+          };
+          auto attendManyRows = [&](ImplicitLocOpBuilder &ab) {
+            Value fewRows =
+                arith::CmpIOp::create(ab, arith::CmpIPredicate::ule, rows, constIndex(ab, kDirectRows));
+            ifElse(
+                ab, fewRows, [&](ImplicitLocOpBuilder &db) { attendBlocks(db, false, kDirectBlockKeys); },
+                [&](ImplicitLocOpBuilder &wb) { attendBlocks(wb, halfCache, keyBlock); });
+          };
+          if (group <= kDirectRows)
+            ifElse(pb, arith::CmpIOp::create(pb, arith::CmpIPredicate::eq, rows, constIndex(pb, group)),
+                   attendOneToken, attendManyRows);
+          else
+            attendManyRows(pb);
           // A whole tile's rows are final; a part's go to the merge.
           buildForLoop(pb, zero, rows, one, ValueRange{},
                        [&](ImplicitLocOpBuilder &lb, Value r, ValueRange) {

@@ -124,21 +124,37 @@ static Value addGroupHalves(ImplicitLocOpBuilder &b, Value x, Value y, int64_t g
 }
 
 Value lmc::cpu::reduceAddEach(ImplicitLocOpBuilder &b, ValueRange vectors) {
-  int64_t group = cast<VectorType>(vectors.front().getType()).getNumElements();
-  assert(llvm::isPowerOf2_64(vectors.size()) && (int64_t)vectors.size() <= group &&
-         "a power of two of vectors, at most their width");
-  // Each level halves the lanes every source occupies, pairing vectors
-  // until one is left, then within it.
-  SmallVector<Value> level(vectors.begin(), vectors.end());
-  for (; level.size() > 1; group /= 2) {
-    SmallVector<Value> next;
-    for (size_t i = 0; i < level.size(); i += 2)
-      next.push_back(addGroupHalves(b, level[i], level[i + 1], group));
-    level = std::move(next);
+  ReduceAddEachInOrder sums;
+  for (Value v : vectors)
+    sums.push(b, v);
+  return sums.finish(b);
+}
+
+void lmc::cpu::ReduceAddEachInOrder::push(ImplicitLocOpBuilder &b, Value vector) {
+  int64_t width = cast<VectorType>(vector.getType()).getNumElements();
+  ++pushed;
+  assert(pushed <= width && "at most as many vectors as their width");
+  // Two partial sums of one depth d cover 2^d vectors each, every vector in
+  // groups of width >> d lanes: adding their halves halves the groups.
+  pending.push_back({vector, 0});
+  while (pending.size() >= 2 && pending.back().second == pending[pending.size() - 2].second) {
+    auto [y, depth] = pending.pop_back_val();
+    Value x = pending.pop_back_val().first;
+    pending.push_back({addGroupHalves(b, x, y, width >> depth), depth + 1});
   }
-  for (; group > 1; group /= 2)
-    level[0] = addGroupHalves(b, level[0], Value(), group);
-  return level[0];
+}
+
+Value lmc::cpu::ReduceAddEachInOrder::finish(ImplicitLocOpBuilder &b) {
+  assert(pushed > 0 && llvm::isPowerOf2_64(pushed) && pending.size() == 1 &&
+         "a power of two of vectors");
+  auto [sum, depth] = pending.front();
+  // Within the one vector left, down to single lanes.
+  for (int64_t group = cast<VectorType>(sum.getType()).getNumElements() >> depth; group > 1;
+       group /= 2)
+    sum = addGroupHalves(b, sum, Value(), group);
+  pending.clear();
+  pushed = 0;
+  return sum;
 }
 
 Value lmc::cpu::loadAsF32(ImplicitLocOpBuilder &b, VectorType type, Value memref,

@@ -71,6 +71,23 @@ mlir::Value reduceAdd(mlir::ImplicitLocOpBuilder &b, mlir::Value vector);
 /// 16 lanes, 9 shuffle pairs instead of four 4-step reductions).
 mlir::Value reduceAddEach(mlir::ImplicitLocOpBuilder &b, mlir::ValueRange vectors);
 
+/// reduceAddEach over vectors built one at a time: each pair is added as
+/// soon as both exist, so at most log2(n) + 1 partial vectors are live at
+/// once (several rows' dot products side by side would not fit the
+/// registers otherwise). Gives the same vector as reduceAddEach.
+class ReduceAddEachInOrder {
+public:
+  /// Takes the next vector; all must have one width.
+  void push(mlir::ImplicitLocOpBuilder &b, mlir::Value vector);
+  /// The sums of the vectors pushed, a power of two of them.
+  mlir::Value finish(mlir::ImplicitLocOpBuilder &b);
+
+private:
+  /// Partial sums not yet paired, each with its depth in the tree.
+  llvm::SmallVector<std::pair<mlir::Value, int64_t>> pending;
+  int64_t pushed = 0;
+};
+
 /// Loads a vector of f32 shaped `type` from `memref` at `indices`, whatever
 /// float type the memref stores (an f16 KV cache: vcvtph2ps).
 mlir::Value loadAsF32(mlir::ImplicitLocOpBuilder &b, mlir::VectorType type,

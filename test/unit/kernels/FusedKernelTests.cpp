@@ -444,12 +444,18 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{"many_heads_per_kv", 32, 1, 0, 5, 9},
                       AttentionCase{"half_cache_prefill", 4, 2, 0, 3, 20, false, true},
                       AttentionCase{"half_cache_decode_sinks", 8, 2, 16, 40, 1, true, true},
+                      // Decode reads each block once for all the heads of a
+                      // KV head (up to 4), the last block partly masked.
+                      AttentionCase{"pairs_half_decode", 4, 2, 0, 70, 1, false, true},
+                      AttentionCase{"eight_per_kv_half_decode_sinks", 16, 2, 0, 90, 1, true, true},
                       // Past 1024 keys a decode step's keys are split into
                       // parts whose results are merged.
                       AttentionCase{"split_decode", 8, 2, 0, 2600, 1},
                       AttentionCase{"split_decode_sinks_window", 8, 2, 1500, 3000, 1, true, true},
                       AttentionCase{"split_short_prompt_half", 4, 2, 0, 2100, 3, false, true},
-                      AttentionCase{"split_mha_half_sinks", 3, 3, 0, 1030, 2, true, true}),
+                      AttentionCase{"split_mha_half_sinks", 3, 3, 0, 1030, 2, true, true},
+                      AttentionCase{"split_pairs_half_decode_window_sinks", 4, 2, 1300, 2200, 1, true, true},
+                      AttentionCase{"split_mha_half_decode", 2, 2, 0, 1100, 1, false, true}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 } // namespace
