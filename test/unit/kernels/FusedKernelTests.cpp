@@ -445,9 +445,11 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{"half_cache_prefill", 4, 2, 0, 3, 20, false, true},
                       AttentionCase{"half_cache_decode_sinks", 8, 2, 16, 40, 1, true, true},
                       // Decode reads each block once for all the heads of a
-                      // KV head (up to 4), the last block partly masked.
+                      // KV head, the last block partly masked; or, with too
+                      // many heads per KV head, a row at a time.
                       AttentionCase{"pairs_half_decode", 4, 2, 0, 70, 1, false, true},
                       AttentionCase{"eight_per_kv_half_decode_sinks", 16, 2, 0, 90, 1, true, true},
+                      AttentionCase{"many_per_kv_half_decode", 32, 1, 0, 50, 1, false, true},
                       // Past 1024 keys a decode step's keys are split into
                       // parts whose results are merged.
                       AttentionCase{"split_decode", 8, 2, 0, 2600, 1},
