@@ -288,6 +288,7 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
             vector::StoreOp::create(lb, newDenom, denoms, ValueRange{r, zero});
             return std::pair{rescale, weights};
           };
+          // Key i's weight, broadcast to multiply its value row.
           auto weightOf = [&](ImplicitLocOpBuilder &lb, ArrayRef<Value> weights, int64_t i) -> Value {
             return vector::BroadcastOp::create(
                 lb, vec, vector::ExtractOp::create(lb, weights[i / lanes], ArrayRef<int64_t>{i % lanes}));
