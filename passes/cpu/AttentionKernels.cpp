@@ -396,7 +396,7 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                   // One accumulator chain per row: `group` rows are
                   // independent chains enough, except for a single row.
                   SmallVector<SmallVector<Value>> weights;
-                  SmallVector<Value> acc, spare;
+                  SmallVector<Value> acc;
                   for (int64_t r = 0; r < group; ++r) {
                     Value row = constIndex(kb, r);
                     auto [rescale, w] = softmaxStep(kb, row, scores[r], valid);
@@ -421,10 +421,9 @@ func::FuncOp lmc::cpu::getAttentionKernel(OpBuilder &builder, ModuleOp module,
                 });
           };
           // Decode reads each block once for all the heads of a KV head
-          // (unless their queries do not fit the registers); other few-row
-          // tiles read the cache directly in long
-          // blocks, a row at a time; more rows share each block of an f16
-          // cache widened once.
+          // (unless their queries do not fit the registers); other tiles of
+          // few rows read the cache directly in long blocks, a row at a
+          // time; more rows share each block of an f16 cache widened once.
           auto ifElse = [&](ImplicitLocOpBuilder &ib, Value condition,
                             function_ref<void(ImplicitLocOpBuilder &)> then,
                             function_ref<void(ImplicitLocOpBuilder &)> otherwise) {
